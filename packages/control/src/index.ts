@@ -1,0 +1,3 @@
+export * from "./model.ts";
+export * from "./errors.ts";
+export * from "./service.ts";

@@ -1,0 +1,130 @@
+// The contract between the HTTP layer and the control plane's services. The services own every rule
+// (validation of domain values, IPAM, quotas, uniqueness inside transactions) and throw ApiError with a
+// catalogue code; the HTTP layer owns auth, schemas, paging parameters, idempotency and serialisation.
+import type {
+  BroadcastMode,
+  ChangeEvent,
+  Eip,
+  EipPool,
+  HaVip,
+  HolderHistoryEntry,
+  Instance,
+  Page,
+  Project,
+  Quotas,
+  Subnet,
+  Vnic,
+  Vpc,
+} from "./model.ts";
+
+/** Who is calling. A project actor sees only its own project's resources: others answer NotFound. */
+export type Actor = { kind: "operator" } | { kind: "project"; projectId: string };
+
+export interface ListOptions {
+  limit?: number; // 1..1000, default 100
+  cursor?: string | null; // opaque, from Page.nextCursor
+}
+
+export interface CreateVpcInput {
+  name?: string;
+  cidr: string;
+  region: string;
+}
+export interface CreateSubnetInput {
+  vpcId: string;
+  name?: string;
+  cidr: string;
+  zone: string;
+  broadcast?: BroadcastMode; // default "auto"
+}
+export interface CreateInstanceInput {
+  name: string;
+  subnetId: string; // subnet of the primary vNIC
+  ipAddress?: string; // primary vNIC address; auto-allocated when absent
+}
+export interface CreateVnicInput {
+  instanceId: string;
+  subnetId: string; // must be in the instance's VPC
+  ipAddress?: string;
+}
+export interface CreateHaVipInput {
+  subnetId: string;
+  ipAddress?: string;
+  name?: string;
+  description?: string;
+  members?: string[]; // vNIC ids (eni-…) or instance ids (i-…, meaning its vNIC in that subnet)
+}
+export interface UpdateHaVipInput {
+  name?: string;
+  description?: string;
+  members?: string[] | null; // null clears the list (anyone in the subnet may claim)
+}
+export type AssociateEipInput = { havipId: string } | { vnicId: string };
+
+/** "vNIC X announced HAVIP Y at time T", reported by the fabric. */
+export interface HolderObservation {
+  havipId: string;
+  vnicId: string;
+  at: Date;
+}
+export interface ObservationResult {
+  changed: boolean; // false: a re-announcement by the current holder (refreshes, no new generation)
+  havip: HaVip;
+}
+
+export interface ControlService {
+  // operator
+  createProject(actor: Actor, input: { name: string }): Promise<{ project: Project; token: string }>;
+  listProjects(actor: Actor, opts: ListOptions): Promise<Page<Project>>;
+  createEipPool(actor: Actor, input: { region: string; cidr: string }): Promise<EipPool>;
+  listEipPools(actor: Actor, opts: ListOptions): Promise<Page<EipPool>>;
+  deleteEipPool(actor: Actor, id: string): Promise<void>;
+  getQuotas(actor: Actor): Promise<Quotas>;
+  setQuotas(actor: Actor, input: Partial<Quotas>): Promise<Quotas>;
+  /** Resolves a bearer token to an actor, or null when unknown. */
+  authenticate(token: string): Promise<Actor | null>;
+
+  createVpc(actor: Actor, input: CreateVpcInput): Promise<Vpc>;
+  listVpcs(actor: Actor, opts: ListOptions): Promise<Page<Vpc>>;
+  getVpc(actor: Actor, id: string): Promise<Vpc>;
+  deleteVpc(actor: Actor, id: string): Promise<void>;
+
+  createSubnet(actor: Actor, input: CreateSubnetInput): Promise<Subnet>;
+  listSubnets(actor: Actor, opts: ListOptions & { vpcId?: string }): Promise<Page<Subnet>>;
+  getSubnet(actor: Actor, id: string): Promise<Subnet>;
+  deleteSubnet(actor: Actor, id: string): Promise<void>;
+
+  createInstance(actor: Actor, input: CreateInstanceInput): Promise<Instance>;
+  listInstances(actor: Actor, opts: ListOptions & { vpcId?: string; subnetId?: string }): Promise<Page<Instance>>;
+  getInstance(actor: Actor, id: string): Promise<Instance>;
+  deleteInstance(actor: Actor, id: string): Promise<void>;
+
+  createVnic(actor: Actor, input: CreateVnicInput): Promise<Vnic>;
+  getVnic(actor: Actor, id: string): Promise<Vnic>;
+
+  createHaVip(actor: Actor, input: CreateHaVipInput): Promise<HaVip>;
+  listHaVips(actor: Actor, opts: ListOptions & { vpcId?: string; subnetId?: string }): Promise<Page<HaVip>>;
+  getHaVip(actor: Actor, id: string): Promise<HaVip>;
+  updateHaVip(actor: Actor, id: string, input: UpdateHaVipInput): Promise<HaVip>;
+  deleteHaVip(actor: Actor, id: string): Promise<void>;
+  getHaVipHistory(actor: Actor, id: string, opts: ListOptions): Promise<Page<HolderHistoryEntry>>;
+
+  allocateEip(actor: Actor, input: { region: string }): Promise<Eip>;
+  listEips(actor: Actor, opts: ListOptions): Promise<Page<Eip>>;
+  getEip(actor: Actor, id: string): Promise<Eip>;
+  releaseEip(actor: Actor, id: string): Promise<void>;
+  associateEip(actor: Actor, id: string, input: AssociateEipInput): Promise<Eip>;
+  disassociateEip(actor: Actor, id: string): Promise<Eip>;
+
+  /** Internal (fabric → control): records a holder observation. Throws IncorrectState.HolderNotAllowed. */
+  observeHolder(obs: HolderObservation): Promise<ObservationResult>;
+
+  /** Change log: events with revision > since, visible to the actor, oldest first, at most `limit`. */
+  eventsSince(actor: Actor, since: number, limit: number): Promise<ChangeEvent[]>;
+  /** The newest committed revision. */
+  currentRevision(): Promise<number>;
+  /** Called (synchronously, after commit) for every committed change, in revision order. */
+  onChange(listener: (event: ChangeEvent) => void): () => void;
+
+  close(): Promise<void>;
+}
