@@ -1,3 +1,10 @@
 export * from "./model.ts";
 export * from "./errors.ts";
 export * from "./service.ts";
+export {
+  openControlService,
+  type OpenControlServiceOptions,
+  type ControlServiceWithIdempotency,
+  type IdempotentResult,
+} from "./services/index.ts";
+export { buildApiServer, type BuildApiServerOptions } from "./http/index.ts";

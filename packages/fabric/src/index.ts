@@ -1,1 +1,26 @@
-export {};
+// @havip/fabric: the VPC data plane. A NetworkSpec in (whole or as changes), frames through ports, observations
+// (holder changes, denied claims) and counters out. See README.md for the pipeline, the spec format and the
+// drop reasons.
+export { Fabric, SpecError } from "./fabric.ts";
+export type { FabricCounters, FabricOptions, HaVipCounters, Holder, Outcome, PortCounters, VerdictName } from "./fabric.ts";
+export type { Clock, Timer, TimerClock } from "./clock.ts";
+export { systemClock } from "./clock.ts";
+export type { ClaimDenied, HolderChanged, HolderReleased, Observation, ObservationListener } from "./observations.ts";
+export { DROP_REASONS } from "./reasons.ts";
+export type { ClaimDenialReason, DropReason } from "./reasons.ts";
+export { emptySpec } from "./spec.ts";
+export type {
+  BroadcastMode,
+  EipSpec,
+  EipTargetSpec,
+  HaVipSpec,
+  InternetSpec,
+  NetworkSpec,
+  ResourceKind,
+  SpecChange,
+  SubnetSpec,
+  VnicSpec,
+  VpcSpec,
+} from "./spec.ts";
+export type { FrameReceiver, Port } from "./ports/port.ts";
+export { translateDestination, translateSource } from "./stages/nat.ts";

@@ -1,1 +1,6 @@
-export {};
+// @havip/testkit: what tests of the data plane need: memory ports, a manual clock, frame builders (like the
+// frames keepalived and Linux send) and frame checkers that validate checksums first.
+export { CountingPort, MemoryPort, type FrameReceiver } from "./memory-port.ts";
+export { ManualClock, type ManualTimer } from "./clock.ts";
+export * from "./frames.ts";
+export * from "./checkers.ts";

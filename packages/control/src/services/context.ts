@@ -1,0 +1,36 @@
+// What every service module shares: the store, the clock, the deployment's quotas and paging helpers.
+import { type RawBuilder, sql } from "kysely";
+import { decodeCursor, pageLimit } from "../domain/index.ts";
+import type { Quotas } from "../model.ts";
+import type { ListOptions } from "../service.ts";
+import type { Store } from "../store/index.ts";
+
+export interface ServiceContext {
+  readonly store: Store;
+  readonly operatorToken: string;
+  /** DEFAULT_QUOTAS with the deployment's overrides; the operator's stored settings apply on top. */
+  readonly baseQuotas: Quotas;
+}
+
+export interface ListWindow {
+  limit: number;
+  /** The (created_at, id) of the last item of the previous page. */
+  after: readonly [string, string] | null;
+}
+
+/** Validates limit and cursor of a list ordered by (created_at, id). */
+export function listWindow(opts: ListOptions): ListWindow {
+  const limit = pageLimit(opts.limit);
+  const cursor = opts.cursor ?? null;
+  return {
+    limit,
+    after: cursor === null || cursor === "" ? null : decodeCursor(cursor, ["string", "string"] as const),
+  };
+}
+
+/** The keyset condition "after the cursor" on unqualified created_at and id columns (both dialects). */
+export function afterKey(after: readonly [string, string]): RawBuilder<boolean> {
+  return sql<boolean>`(created_at > ${after[0]} or (created_at = ${after[0]} and id > ${after[1]}))`;
+}
+
+export const byCreation = (r: { created_at: string; id: string }): readonly [string, string] => [r.created_at, r.id];

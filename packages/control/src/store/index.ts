@@ -1,0 +1,12 @@
+export {
+  openStore,
+  dropPostgresSchema,
+  type Store,
+  type WriteTx,
+  type StoreDialect,
+  type StoreOptions,
+} from "./store.ts";
+export { parseDatabaseUrl, type DatabaseTarget } from "./database-url.ts";
+export { constraintError, isUniqueViolation } from "./constraints.ts";
+export type { Database } from "./schema.ts";
+export * from "./rows.ts";

@@ -1,0 +1,113 @@
+// havipd: the control plane's services and HTTP API in one process, serving on one address.
+import { dirname } from "node:path";
+import { buildApiServer, openControlService, type ControlService } from "@havip/control";
+import type { Logger } from "pino";
+import { prepareDataDir } from "./data-dir.ts";
+import { listenUrl, type ListenAddress } from "./listen-address.ts";
+import type { LogSetup } from "./log.ts";
+import { loadOperatorToken } from "./operator-token.ts";
+import type { DaemonOptions } from "./options.ts";
+import { databaseFailure, listenFailure, StartupError } from "./startup-error.ts";
+
+/** How long opening the database may take before havipd gives up (pg has no connect timeout of its own). */
+export const DATABASE_OPEN_TIMEOUT_MS = 30_000;
+/** How long a graceful stop waits for open requests before cutting their connections. */
+export const DRAIN_TIMEOUT_MS = 10_000;
+
+export interface RunningDaemon {
+  address: ListenAddress; // the bound address (port resolved when 0 was asked for)
+  url: string;
+  /** Stops accepting, lets in-flight requests finish, ends event streams, closes the store. */
+  stop(drainTimeoutMs?: number): Promise<void>;
+}
+
+export async function startDaemon(options: DaemonOptions, logging: LogSetup): Promise<RunningDaemon> {
+  const { logger } = logging;
+  const { database } = options;
+  // The data directory is needed for a generated token and for the default SQLite file.
+  const usesDataDir =
+    options.operatorTokenFromEnv === undefined ||
+    (database.kind === "sqlite" && dirname(database.url) === options.dataDir);
+  if (usesDataDir) await prepareDataDir(options.dataDir);
+
+  const operator = await loadOperatorToken(options.dataDir, options.operatorTokenFromEnv);
+  if (operator.source === "environment") {
+    logger.info("operator token taken from HAVIP_ADMIN_TOKEN");
+  } else {
+    const verb = operator.source === "created" ? "generated and written to" : "read from";
+    logger.info({ path: operator.path }, `operator token ${verb} ${operator.path}`);
+    if (operator.tightenedMode === true) logger.warn({ path: operator.path }, "token file was readable by others; set to 0600");
+  }
+
+  logger.info({ database: database.display }, `opening ${database.display}`);
+  const service = await openWithin(
+    openControlService({ databaseUrl: database.url, operatorToken: operator.token }),
+    DATABASE_OPEN_TIMEOUT_MS,
+  ).catch((e: unknown) => {
+    throw databaseFailure(e, database);
+  });
+
+  let app: Awaited<ReturnType<typeof buildApiServer>>;
+  try {
+    app = await buildApiServer({ service, logger: logging.serverLoggerOptions });
+  } catch (e) {
+    await service.close();
+    throw e;
+  }
+  try {
+    await app.listen({ host: options.listen.host, port: options.listen.port });
+  } catch (e) {
+    await app.close().catch(() => undefined);
+    await service.close();
+    throw listenFailure(e, options.listen);
+  }
+
+  const bound = app.server.address();
+  const address: ListenAddress =
+    bound !== null && typeof bound === "object" ? { host: options.listen.host, port: bound.port } : options.listen;
+  const url = listenUrl(address);
+  logger.info({ url }, `havipd listening on ${url}`);
+
+  let stopping: Promise<void> | undefined;
+  return {
+    address,
+    url,
+    stop: (drainTimeoutMs = DRAIN_TIMEOUT_MS) => (stopping ??= stop(app, service, logger, drainTimeoutMs)),
+  };
+}
+
+async function stop(
+  app: Awaited<ReturnType<typeof buildApiServer>>,
+  service: ControlService,
+  logger: Logger,
+  drainTimeoutMs: number,
+): Promise<void> {
+  // fastify's close stops accepting, answers 503 to new requests on open connections, waits for in-flight
+  // ones and closes idle keep-alive connections; the API ends its event streams in its own close hook.
+  // A request still open after the drain timeout has its connection cut.
+  const cut = setTimeout(() => {
+    logger.warn(`requests still open after ${drainTimeoutMs} ms: closing their connections`);
+    app.server.closeAllConnections();
+  }, drainTimeoutMs);
+  try {
+    await app.close();
+  } finally {
+    clearTimeout(cut);
+  }
+  await service.close();
+  logger.info("havipd stopped");
+}
+
+async function openWithin(opening: Promise<ControlService>, ms: number): Promise<ControlService> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(new StartupError(`the database did not answer within ${ms / 1000} s`));
+    }, ms);
+  });
+  try {
+    return await Promise.race([opening, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

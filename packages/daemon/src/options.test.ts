@@ -1,0 +1,59 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { parseInvocation, UsageError, type DaemonOptions } from "./options.ts";
+
+function run(argv: string[], env: NodeJS.ProcessEnv = {}): DaemonOptions {
+  const invocation = parseInvocation(argv, env, "/home/op");
+  if (invocation.kind !== "run") assert.fail(`expected a run, got ${invocation.kind}`);
+  return invocation.options;
+}
+
+test("defaults: loopback port 7480, ./data, SQLite file in the data dir, level info", () => {
+  const o = run([]);
+  assert.deepEqual(o.listen, { host: "127.0.0.1", port: 7480 });
+  assert.equal(o.dataDir, "/home/op/data");
+  assert.equal(o.database.kind, "sqlite");
+  assert.equal(o.database.url, join("/home/op/data", "havip.db"));
+  assert.equal(o.logLevel, "info");
+  assert.equal(o.logFormat, "auto");
+  assert.equal(o.operatorTokenFromEnv, undefined);
+});
+
+test("flags override the environment, which overrides the defaults", () => {
+  const env = { HAVIP_DATA_DIR: "/var/lib/havip", HAVIP_ADMIN_TOKEN: "x".repeat(20) };
+  assert.equal(run([], env).dataDir, "/var/lib/havip");
+  assert.equal(run(["--data-dir", "state"], env).dataDir, "/home/op/state");
+  assert.equal(run([], env).operatorTokenFromEnv, "x".repeat(20));
+  const o = run(["--listen", "0.0.0.0:9000", "--database", "postgres://h/db", "--log-level", "debug"], env);
+  assert.deepEqual(o.listen, { host: "0.0.0.0", port: 9000 });
+  assert.equal(o.database.kind, "postgres");
+  assert.equal(o.logLevel, "debug");
+  assert.equal(run(["--data-dir=elsewhere"]).database.url, join("/home/op/elsewhere", "havip.db"));
+});
+
+test("help and version", () => {
+  assert.deepEqual(parseInvocation(["--help"], {}, "/"), { kind: "help" });
+  assert.deepEqual(parseInvocation(["-h"], {}, "/"), { kind: "help" });
+  assert.deepEqual(parseInvocation(["--version"], {}, "/"), { kind: "version" });
+  assert.deepEqual(parseInvocation(["-V"], {}, "/"), { kind: "version" });
+});
+
+test("usage errors name the problem in one line", () => {
+  const cases: [string[], RegExp][] = [
+    [["--listen", "7480"], /--listen expects HOST:PORT/],
+    [["--log-level", "loud"], /--log-level must be one of/],
+    [["--log-format", "xml"], /--log-format must be json or pretty/],
+    [["--database", "mysql://db"], /--database .* is not supported/],
+    [["--bogus"], /Unknown option '--bogus'/],
+    [["extra"], /Unexpected argument 'extra'/],
+    [["--listen"], /--listen/],
+  ];
+  for (const [argv, pattern] of cases) {
+    assert.throws(
+      () => parseInvocation(argv, {}, "/"),
+      (e: unknown) => e instanceof UsageError && pattern.test(e.message) && !e.message.includes("\n"),
+      argv.join(" "),
+    );
+  }
+});

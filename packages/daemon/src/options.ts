@@ -1,0 +1,110 @@
+// havipd's command line. Plain node:util parseArgs: the daemon has few flags and no subcommands.
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { BadDatabaseUrl, resolveDatabase, type DatabaseTarget } from "./database-url.ts";
+import { DEFAULT_LISTEN, parseListenAddress, type ListenAddress } from "./listen-address.ts";
+
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface DaemonOptions {
+  listen: ListenAddress;
+  dataDir: string; // absolute
+  database: DatabaseTarget;
+  logLevel: LogLevel;
+  logFormat: "auto" | "json" | "pretty"; // auto: pretty on a terminal, JSON otherwise
+  operatorTokenFromEnv: string | undefined;
+}
+
+export type Invocation = { kind: "run"; options: DaemonOptions } | { kind: "help" } | { kind: "version" };
+
+export class UsageError extends Error {}
+
+export const USAGE = `Usage: havipd [options]
+
+Serves the havip control-plane API (HTTP, JSON) backed by an embedded SQLite database or PostgreSQL.
+
+Options:
+  --listen HOST:PORT   address to serve on (default 127.0.0.1:7480; port 0 picks a free port)
+  --data-dir DIR       directory for the embedded database and the generated operator token
+                       (default $HAVIP_DATA_DIR, else ./data; created if missing)
+  --database URL       a SQLite file path, sqlite:///abs/path.db, file:///abs/path.db, or
+                       postgres://user:password@host:port/db (default: havip.db in the data directory)
+  --log-level LEVEL    ${LOG_LEVELS.join(", ")} (default info)
+  --log-format FORMAT  json or pretty (default: pretty when stdout is a terminal, else json)
+  -h, --help           show this help
+  -V, --version        show the version
+
+Environment:
+  HAVIP_ADMIN_TOKEN    the operator token; when unset, a random one is generated on first start and kept in
+                       <data-dir>/admin-token (mode 0600)
+  HAVIP_DATA_DIR       default for --data-dir
+
+Signals: SIGINT or SIGTERM shuts down gracefully (in-flight requests finish, event streams close);
+a second signal exits at once.`;
+
+export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string): Invocation {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        listen: { type: "string" },
+        "data-dir": { type: "string" },
+        database: { type: "string" },
+        "log-level": { type: "string" },
+        "log-format": { type: "string" },
+        help: { type: "boolean", short: "h" },
+        version: { type: "boolean", short: "V" },
+      },
+    }));
+  } catch (e) {
+    throw new UsageError(cleanParseError(e));
+  }
+  if (values.help === true) return { kind: "help" };
+  if (values.version === true) return { kind: "version" };
+
+  const listen = values.listen === undefined ? DEFAULT_LISTEN : parseListenAddress(values.listen);
+  if ("error" in listen) throw new UsageError(listen.error);
+
+  const dataDirArg = values["data-dir"] ?? nonEmpty(env.HAVIP_DATA_DIR) ?? "data";
+  if (dataDirArg === "") throw new UsageError("--data-dir is empty");
+  const dataDir = resolve(cwd, dataDirArg);
+
+  const logLevel = values["log-level"] ?? "info";
+  if (!isLogLevel(logLevel)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(", ")}`);
+
+  const logFormat = values["log-format"] ?? "auto";
+  if (logFormat !== "auto" && logFormat !== "json" && logFormat !== "pretty") {
+    throw new UsageError("--log-format must be json or pretty");
+  }
+
+  let database: DatabaseTarget;
+  try {
+    database = resolveDatabase(values.database, dataDir);
+  } catch (e) {
+    if (e instanceof BadDatabaseUrl) throw new UsageError(e.message);
+    throw e;
+  }
+  return {
+    kind: "run",
+    options: { listen, dataDir, database, logLevel, logFormat, operatorTokenFromEnv: nonEmpty(env.HAVIP_ADMIN_TOKEN) },
+  };
+}
+
+function isLogLevel(text: string): text is LogLevel {
+  return (LOG_LEVELS as readonly string[]).includes(text);
+}
+
+function nonEmpty(text: string | undefined): string | undefined {
+  return text === undefined || text === "" ? undefined : text;
+}
+
+// parseArgs messages mention internals ("To specify a positional argument starting with a '-'…"); keep
+// the first sentence, which names the offending flag.
+function cleanParseError(e: unknown): string {
+  const message = e instanceof Error ? e.message : String(e);
+  return message.split(/\.\s/)[0]?.replace(/\.$/, "") ?? message;
+}

@@ -1,0 +1,376 @@
+// The fabric: the compiled spec, the pipeline, the attached ports and the observers. Frames a port receives are
+// processed synchronously, in the call that delivers them; their outputs are transmitted before the call
+// returns, then observations are reported. Spec changes are compiled and swapped in between two frames, so
+// they take effect on the next frame.
+import { VERDICT, type Verdict } from "./actions.ts";
+import { systemClock, type Clock } from "./clock.ts";
+import type { Observation, ObservationListener } from "./observations.ts";
+import { Pipeline } from "./pipeline.ts";
+import type { Port } from "./ports/port.ts";
+import { DROP_REASONS, dropReasonOf, type DropReason } from "./reasons.ts";
+import { type NetworkSpec, SpecState, emptySpec, type SpecChange } from "./spec.ts";
+import { DEFAULT_PIPELINE_CONFIG, type PipelineConfig } from "./state.ts";
+import { HaVipRuntime, compileSpec, type Tables, type VnicEntry } from "./tables.ts";
+
+export interface FabricOptions {
+  /** Defaults to the system clock. A manual clock makes the fabric deterministic. */
+  clock?: Clock;
+  /** Holder changes allowed per HAVIP per second (storm guard). Default 20. */
+  maxHolderChangesPerSecond?: number;
+  /** Verify TCP/UDP/ICMP checksums at ingress. Default true. */
+  verifyTransportChecksums?: boolean;
+  /** Internet-side neighbour cache size. Default 256. */
+  neighbourCacheSize?: number;
+  /** Minimum interval between ARP requests for one internet next hop, ms. Default 1000. */
+  neighbourRequestIntervalMs?: number;
+}
+
+/** A spec (or a batch of changes) that does not compile; the fabric keeps running the previous one. */
+export class SpecError extends Error {
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`invalid network spec: ${problems.join("; ")}`);
+    this.name = "SpecError";
+    this.problems = problems;
+  }
+}
+
+export interface PortCounters {
+  rxFrames: number;
+  rxBytes: number;
+  txFrames: number;
+  txBytes: number;
+  /** Frames received on this port and dropped. */
+  drops: number;
+  /** Exceptions thrown by the port's send (a port must not throw; counted, never propagated). */
+  sendErrors: number;
+}
+
+export interface HaVipCounters {
+  holderVnicId: string | null;
+  generation: number;
+  delivered: number;
+  claims: number;
+  holderChanges: number;
+  deniedClaims: number;
+  stormGuarded: number;
+  fenced: number;
+}
+
+export interface FabricCounters {
+  at: number;
+  frames: {
+    in: number;
+    forwarded: number;
+    flooded: number;
+    floodCopies: number;
+    arpReplies: number;
+    consumed: number;
+    dropped: number;
+    natOutbound: number;
+    natInbound: number;
+    arpRequestsSent: number;
+  };
+  drops: Record<DropReason, number>;
+  ports: Record<string, PortCounters>;
+  havips: Record<string, HaVipCounters>;
+}
+
+export interface Holder {
+  vnicId: string;
+  generation: number;
+  /** When this holder took the address (clock time). */
+  since: number;
+}
+
+export type VerdictName = "none" | "forwarded" | "flooded" | "replied" | "consumed" | "dropped";
+const VERDICT_NAMES: readonly VerdictName[] = ["none", "forwarded", "flooded", "replied", "consumed", "dropped"];
+
+/** What happened to the last frame processed (for tests and diagnostics). */
+export interface Outcome {
+  verdict: VerdictName;
+  reason: DropReason | null;
+  detail: string | null;
+  /** Ids of the ports the frame (or the fabric's answer) was sent to. */
+  sentTo: string[];
+}
+
+class PortSlot {
+  readonly port: Port;
+  readonly counters: PortCounters = { rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, drops: 0, sendErrors: 0 };
+  constructor(port: Port) {
+    this.port = port;
+  }
+}
+
+export class Fabric {
+  readonly clock: Clock;
+  private spec: SpecState;
+  private runtimes: Map<string, HaVipRuntime>;
+  private readonly pipeline: Pipeline;
+  private readonly slots: (PortSlot | null)[] = [];
+  private readonly portIndex = new Map<string, number>();
+  private readonly listeners = new Set<ObservationListener>();
+  private processing = false;
+  private readonly backlog: { index: number; frame: Uint8Array }[] = [];
+  private lastVerdict: Verdict = VERDICT.NONE;
+  private lastDrop = -1;
+  private lastDetail: string | null = null;
+  private lastSentTo: number[] = [];
+
+  constructor(spec: NetworkSpec = emptySpec(), options: FabricOptions = {}) {
+    this.clock = options.clock ?? systemClock;
+    const config: PipelineConfig = {
+      maxHolderChangesPerSecond: options.maxHolderChangesPerSecond ?? DEFAULT_PIPELINE_CONFIG.maxHolderChangesPerSecond,
+      verifyTransportChecksums: options.verifyTransportChecksums ?? DEFAULT_PIPELINE_CONFIG.verifyTransportChecksums,
+      neighbourCacheSize: options.neighbourCacheSize ?? DEFAULT_PIPELINE_CONFIG.neighbourCacheSize,
+      neighbourRequestIntervalMs: options.neighbourRequestIntervalMs ?? DEFAULT_PIPELINE_CONFIG.neighbourRequestIntervalMs,
+    };
+    this.spec = new SpecState(spec);
+    const result = compileSpec(this.spec, new Map(), this.clock.now());
+    if (!result.ok) throw new SpecError(result.problems);
+    this.runtimes = result.runtimes;
+    this.pipeline = new Pipeline(result.tables, config, this.clock);
+  }
+
+  // ── the spec ────────────────────────────────────────────────────────────────────────────────────────────
+
+  /** Replaces the whole spec. Throws SpecError (and changes nothing) when it does not compile. */
+  applySpec(spec: NetworkSpec): void {
+    this.install(new SpecState(spec));
+  }
+
+  /** Applies a batch of incremental changes atomically. Throws SpecError (and changes nothing) on problems. */
+  applyChanges(changes: readonly SpecChange[]): void {
+    const next = this.spec.clone();
+    next.apply(changes);
+    this.install(next);
+  }
+
+  /** The current desired state, with each HAVIP's holder and generation as the fabric knows them. */
+  currentSpec(): NetworkSpec {
+    const spec = this.spec.toSpec();
+    spec.havips = spec.havips.map((h) => {
+      const rt = this.runtimes.get(h.id);
+      return rt === undefined ? h : { ...h, holderVnicId: rt.holderVnicId, generation: rt.generation };
+    });
+    return spec;
+  }
+
+  private install(next: SpecState): void {
+    const result = compileSpec(next, this.runtimes, this.clock.now());
+    if (!result.ok) throw new SpecError(result.problems);
+    const s = this.pipeline.state;
+    const internetChanged = JSON.stringify(next.internet) !== JSON.stringify(this.spec.internet);
+    this.spec = next;
+    this.runtimes = result.runtimes;
+    s.tables = result.tables;
+    if (internetChanged) s.neighbours.clear();
+    this.bindPorts();
+    const at = this.clock.now();
+    for (const r of result.released) {
+      this.emit({ kind: "holder-released", havipId: r.havipId, previousVnicId: r.previousVnicId, generation: r.generation, at });
+    }
+    if (internetChanged) this.resolveNextHop();
+  }
+
+  /** Points each vNIC at its attached port (and the pipeline's port roles at the tables). */
+  private bindPorts(): void {
+    const s = this.pipeline.state;
+    const tables: Tables = s.tables;
+    const byPort: (VnicEntry | null)[] = new Array<VnicEntry | null>(this.slots.length).fill(null);
+    for (const v of tables.vnics.values()) {
+      const i = this.portIndex.get(v.portId) ?? -1;
+      v.portIndex = i;
+      if (i >= 0) byPort[i] = v;
+    }
+    s.vnicByPort = byPort;
+    s.internetPort = tables.internet === null ? -1 : (this.portIndex.get(tables.internet.portId) ?? -1);
+  }
+
+  // ── ports ───────────────────────────────────────────────────────────────────────────────────────────────
+
+  /** Attaches a port; from now on the frames it receives are processed. Port ids are unique. */
+  attachPort(port: Port): void {
+    if (this.portIndex.has(port.id)) throw new Error(`port ${port.id} is already attached`);
+    let index = this.slots.indexOf(null);
+    if (index < 0) index = this.slots.length;
+    this.slots[index] = new PortSlot(port);
+    this.portIndex.set(port.id, index);
+    port.setReceiver((frame, len) => {
+      this.handle(index, frame, len);
+    });
+    this.bindPorts();
+    if (this.pipeline.state.internetPort === index) this.resolveNextHop();
+  }
+
+  detachPort(id: string): void {
+    const index = this.portIndex.get(id);
+    if (index === undefined) return;
+    this.slots[index]!.port.setReceiver(null);
+    this.slots[index] = null;
+    this.portIndex.delete(id);
+    this.bindPorts();
+  }
+
+  /** Processes a frame as if port `portId` had received it (the port must be attached). */
+  receive(portId: string, frame: Uint8Array, len = frame.length): void {
+    const index = this.portIndex.get(portId);
+    if (index === undefined) throw new Error(`port ${portId} is not attached`);
+    this.handle(index, frame, len);
+  }
+
+  private handle(index: number, frame: Uint8Array, len: number): void {
+    if (this.processing) {
+      // Re-entered from a port's send or an observer: finish the current frame first.
+      this.backlog.push({ index, frame: frame.slice(0, len) });
+      return;
+    }
+    this.processing = true;
+    try {
+      this.processOne(index, frame, len);
+      while (this.backlog.length > 0) {
+        const next = this.backlog.shift()!;
+        this.processOne(next.index, next.frame, next.frame.length);
+      }
+    } finally {
+      this.processing = false;
+    }
+  }
+
+  private processOne(index: number, frame: Uint8Array, len: number): void {
+    const slot = this.slots[index];
+    if (slot == null) return;
+    slot.counters.rxFrames++;
+    slot.counters.rxBytes += len;
+    const p = this.pipeline;
+    p.process(index, frame, len);
+    const out = p.state.out;
+    this.lastVerdict = out.verdict;
+    this.lastDrop = out.drop;
+    this.lastDetail = out.detail;
+    if (out.verdict === VERDICT.DROPPED) slot.counters.drops++;
+    this.lastSentTo.length = 0;
+    this.dispatch();
+  }
+
+  /** Transmits the pipeline's queued frames, then reports its observations. */
+  private dispatch(): void {
+    const out = this.pipeline.state.out;
+    for (let i = 0; i < out.count; i++) {
+      const index = out.ports[i]!;
+      this.lastSentTo.push(index);
+      const slot = this.slots[index];
+      if (slot == null) continue;
+      const len = out.lens[i]!;
+      slot.counters.txFrames++;
+      slot.counters.txBytes += len;
+      try {
+        slot.port.send(out.bufs[i]!, len);
+      } catch {
+        slot.counters.sendErrors++;
+      }
+    }
+    if (out.observations.length > 0) {
+      const observations = out.observations.slice();
+      for (const o of observations) this.emit(o);
+    }
+  }
+
+  private resolveNextHop(): void {
+    if (this.processing) return;
+    this.pipeline.resolveNextHop();
+    this.dispatch();
+  }
+
+  // ── observations and counters ───────────────────────────────────────────────────────────────────────────
+
+  /** Subscribes to observations; returns the unsubscribe function. */
+  onObservation(listener: ObservationListener): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  private emit(o: Observation): void {
+    for (const l of this.listeners) {
+      try {
+        l(o);
+      } catch (err) {
+        // An observer's bug must not stop the data plane; surface it outside the frame's processing.
+        queueMicrotask(() => {
+          throw err;
+        });
+      }
+    }
+  }
+
+  holderOf(havipId: string): Holder | null {
+    const rt = this.runtimes.get(havipId);
+    if (rt === undefined || rt.holderVnicId === null) return null;
+    return { vnicId: rt.holderVnicId, generation: rt.generation, since: rt.holderSince };
+  }
+
+  /** What happened to the last frame processed. */
+  lastOutcome(): Outcome {
+    return {
+      verdict: VERDICT_NAMES[this.lastVerdict]!,
+      reason: this.lastDrop < 0 ? null : dropReasonOf(this.lastDrop),
+      detail: this.lastDetail,
+      sentTo: this.lastSentTo.map((i) => this.slots[i]?.port.id ?? `#${i}`),
+    };
+  }
+
+  counters(): FabricCounters {
+    const c = this.pipeline.state.counters;
+    const drops = {} as Record<DropReason, number>;
+    DROP_REASONS.forEach((r, i) => {
+      drops[r] = c.drops[i]!;
+    });
+    const ports: Record<string, PortCounters> = {};
+    for (const slot of this.slots) if (slot !== null) ports[slot.port.id] = { ...slot.counters };
+    const havips: Record<string, HaVipCounters> = {};
+    for (const [id, rt] of this.runtimes) {
+      const st = rt.stats;
+      havips[id] = {
+        holderVnicId: rt.holderVnicId,
+        generation: rt.generation,
+        delivered: st.delivered,
+        claims: st.claims,
+        holderChanges: st.holderChanges,
+        deniedClaims: st.deniedClaims,
+        stormGuarded: st.stormGuarded,
+        fenced: st.fenced,
+      };
+    }
+    return {
+      at: this.clock.now(),
+      frames: {
+        in: c.framesIn,
+        forwarded: c.forwarded,
+        flooded: c.flooded,
+        floodCopies: c.floodCopies,
+        arpReplies: c.arpReplies,
+        consumed: c.consumed,
+        dropped: c.dropped,
+        natOutbound: c.natOutbound,
+        natInbound: c.natInbound,
+        arpRequestsSent: c.arpRequestsSent,
+      },
+      drops,
+      ports,
+      havips,
+    };
+  }
+
+  /** The internet-side neighbour cache (IPv4 → MAC, as numbers). */
+  neighbours(): { ip: number; mac: number }[] {
+    return this.pipeline.state.neighbours.entries();
+  }
+
+  /** Detaches every port. */
+  close(): void {
+    for (const slot of this.slots) if (slot !== null) this.detachPort(slot.port.id);
+  }
+}

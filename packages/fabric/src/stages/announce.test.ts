@@ -1,0 +1,122 @@
+// Announcements (DESIGN §2.2–2.3): who may claim, refreshes, denials counted per HAVIP, the storm guard.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { arpFrame, arpReply, arpRequest, gratuitousArp } from "@havip/testkit";
+import { HAVIP, ROUTER_MAC, VM, harness } from "../test-support.ts";
+
+describe("announcements", () => {
+  it("accepts a gratuitous ARP reply (arping -A) and a unicast ARP reply with the HAVIP as sender", () => {
+    const h = harness();
+    h.port(VM.A.port).inject(gratuitousArp({ mac: VM.A.mac, ip: HAVIP.ip, op: "reply" }));
+    assert.equal(h.fabric.holderOf(HAVIP.id)?.vnicId, VM.A.id);
+    h.port(VM.B.port).inject(arpReply({ mac: VM.B.mac, ip: HAVIP.ip, targetMac: ROUTER_MAC, targetIp: "10.0.1.1" }));
+    assert.equal(h.fabric.holderOf(HAVIP.id)?.vnicId, VM.B.id);
+    // A unicast announcement is taken in, not flooded.
+    assert.equal(h.fabric.lastOutcome().verdict, "consumed");
+  });
+
+  it("does not take an ordinary ARP request sourced from the HAVIP, or a probe, as an announcement", () => {
+    const h = harness();
+    h.port(VM.A.port).inject(arpRequest({ mac: VM.A.mac, ip: HAVIP.ip, targetIp: VM.B.ip }));
+    assert.equal(h.fabric.holderOf(HAVIP.id), null);
+    assert.equal(h.fabric.lastOutcome().reason, "fenced-stale-holder");
+    h.port(VM.A.port).inject(arpFrame({ op: "request", src: VM.A.mac, senderIp: 0, targetIp: HAVIP.ip }));
+    assert.equal(h.fabric.holderOf(HAVIP.id), null);
+    // Once it holds the address, the holder resolves its neighbours from it like any host.
+    h.port(VM.A.port).inject(gratuitousArp({ mac: VM.A.mac, ip: HAVIP.ip }));
+    h.drain();
+    h.port(VM.A.port).inject(arpRequest({ mac: VM.A.mac, ip: HAVIP.ip, targetIp: VM.C.ip }));
+    assert.equal(h.fabric.lastOutcome().verdict, "replied");
+  });
+
+  it("denies and counts a claim by a non-member, an instance of another subnet, and a spoofed MAC", () => {
+    const h = harness();
+    h.port(VM.A.port).inject(gratuitousArp({ mac: VM.A.mac, ip: HAVIP.ip }));
+    h.drain();
+    const before = h.observations.length;
+    const attempts: [string, Uint8Array, string][] = [
+      // vm-C is in the subnet but not in the member list.
+      [VM.C.port, gratuitousArp({ mac: VM.C.mac, ip: HAVIP.ip }), "claim-not-member"],
+      // The client lives in another subnet of the same VPC.
+      [VM.CLIENT.port, gratuitousArp({ mac: VM.CLIENT.mac, ip: HAVIP.ip }), "claim-wrong-subnet"],
+      // vm-C sends with vm-B's MAC (a member's), Ethernet and ARP sender alike.
+      [VM.C.port, gratuitousArp({ mac: VM.B.mac, ip: HAVIP.ip }), "spoofed-source-mac"],
+      // vm-C's own Ethernet source, a member's MAC as ARP sender.
+      [VM.C.port, arpFrame({ op: "request", src: VM.C.mac, senderMac: VM.B.mac, senderIp: HAVIP.ip, targetIp: HAVIP.ip }), "spoofed-source-mac"],
+      // vm-B's genuine frame arriving on vm-A's port is not vm-B's claim (own MAC on its own port).
+      [VM.A.port, gratuitousArp({ mac: VM.B.mac, ip: HAVIP.ip }), "spoofed-source-mac"],
+    ];
+    for (const [port, frame, reason] of attempts) {
+      h.port(port).inject(frame);
+      assert.equal(h.fabric.lastOutcome().reason, reason);
+      assert.deepEqual(h.drain(), {}, "a denied claim is not flooded");
+      assert.equal(h.fabric.holderOf(HAVIP.id)?.vnicId, VM.A.id);
+    }
+    const denied = h.observations.slice(before);
+    assert.deepEqual(
+      denied.map((o) => (o.kind === "claim-denied" ? [o.vnicId, o.reason] : o.kind)),
+      [
+        [VM.C.id, "claim-not-member"],
+        [VM.CLIENT.id, "claim-wrong-subnet"],
+        [VM.C.id, "spoofed-source-mac"],
+        [VM.C.id, "spoofed-source-mac"],
+        [VM.A.id, "spoofed-source-mac"],
+      ],
+    );
+    const c = h.fabric.counters();
+    assert.equal(c.havips[HAVIP.id]?.deniedClaims, 5);
+    assert.equal(c.havips[HAVIP.id]?.generation, 1);
+    assert.equal(c.drops["claim-not-member"], 1);
+    assert.equal(c.drops["claim-wrong-subnet"], 1);
+    assert.equal(c.drops["spoofed-source-mac"], 3);
+  });
+
+  it("gives an instance of another VPC no way to claim, and says nothing about the other tenant's HAVIP", () => {
+    const h = harness();
+    // vm-X lives in vpc-b, whose subnet has the very same CIDR; 10.0.1.50 is nothing there.
+    h.port(VM.X.port).inject(gratuitousArp({ mac: VM.X.mac, ip: HAVIP.ip }));
+    assert.equal(h.fabric.lastOutcome().reason, "spoofed-source-ip");
+    assert.equal(h.fabric.holderOf(HAVIP.id), null);
+    assert.deepEqual(h.observations, []);
+    assert.deepEqual(h.drain(), {});
+    assert.equal(h.fabric.counters().drops["spoofed-source-ip"], 1);
+  });
+
+  it("limits holder changes per HAVIP per second (storm guard) and reports it once per window", () => {
+    const h = harness(undefined, { maxHolderChangesPerSecond: 3 });
+    const garpA = gratuitousArp({ mac: VM.A.mac, ip: HAVIP.ip });
+    const garpB = gratuitousArp({ mac: VM.B.mac, ip: HAVIP.ip });
+    for (let i = 0; i < 10; i++) {
+      h.port(i % 2 === 0 ? VM.A.port : VM.B.port).inject(i % 2 === 0 ? garpA : garpB);
+      h.clock.advance(10);
+    }
+    let c = h.fabric.counters().havips[HAVIP.id]!;
+    assert.equal(c.holderChanges, 3);
+    assert.equal(c.stormGuarded, 7);
+    assert.equal(h.fabric.holderOf(HAVIP.id)?.vnicId, VM.A.id); // changes 1 (A), 2 (B), 3 (A)
+    const storm = h.observations.filter((o) => o.kind === "claim-denied");
+    assert.equal(storm.length, 1);
+    assert.equal(storm[0]?.kind === "claim-denied" ? storm[0].reason : "", "storm-guarded");
+    // The holder's own refreshes are never limited.
+    h.port(VM.A.port).inject(garpA);
+    assert.equal(h.fabric.lastOutcome().verdict, "flooded");
+    // A second later the guard lets changes through again.
+    h.clock.advance(1000);
+    h.port(VM.B.port).inject(garpB);
+    assert.equal(h.fabric.holderOf(HAVIP.id)?.vnicId, VM.B.id);
+    c = h.fabric.counters().havips[HAVIP.id]!;
+    assert.equal(c.holderChanges, 4);
+    assert.equal(h.fabric.counters().drops["storm-guarded"], 7);
+  });
+
+  it("is generous by default: a flapping pair well above keepalived's rates changes holder every time", () => {
+    const h = harness();
+    for (let i = 0; i < 20; i++) {
+      const vm = i % 2 === 0 ? VM.A : VM.B;
+      h.port(vm.port).inject(gratuitousArp({ mac: vm.mac, ip: HAVIP.ip }));
+      h.clock.advance(50);
+    }
+    assert.equal(h.fabric.counters().havips[HAVIP.id]?.holderChanges, 20);
+    assert.equal(h.fabric.counters().havips[HAVIP.id]?.stormGuarded, 0);
+  });
+});

@@ -1,0 +1,120 @@
+// The state the pipeline stages share: the compiled tables, the port roles, the configuration, the reusable
+// output buffers, the counters, and the fields of the frame being processed (a context reused for every frame,
+// so that processing allocates nothing).
+import { Actions, VERDICT } from "./actions.ts";
+import type { Clock } from "./clock.ts";
+import { DROP_REASONS } from "./reasons.ts";
+import { NeighbourCache } from "./stages/neighbours.ts";
+import type { Tables, VnicEntry } from "./tables.ts";
+
+export interface PipelineConfig {
+  /** Holder changes allowed per HAVIP per second; further claims are dropped (`storm-guarded`). */
+  maxHolderChangesPerSecond: number;
+  /**
+   * Verify TCP, UDP and ICMP checksums at ingress (`bad-checksum`), so that every frame that leaves carries
+   * valid checksums. Non-first fragments cannot be verified and pass.
+   */
+  verifyTransportChecksums: boolean;
+  /** Entries in the internet-side neighbour cache. */
+  neighbourCacheSize: number;
+  /** Minimum time between two ARP requests the fabric sends for the same internet next hop. */
+  neighbourRequestIntervalMs: number;
+}
+
+export const DEFAULT_PIPELINE_CONFIG: PipelineConfig = Object.freeze({
+  maxHolderChangesPerSecond: 20,
+  verifyTransportChecksums: true,
+  neighbourCacheSize: 256,
+  neighbourRequestIntervalMs: 1000,
+});
+
+/** The largest frame the fabric handles (a VXLAN datagram cannot carry more). */
+export const MAX_FRAME_LEN = 65536;
+
+export class PipelineCounters {
+  framesIn = 0;
+  forwarded = 0;
+  flooded = 0;
+  /** Frames transmitted by floods (one flooded frame may produce several). */
+  floodCopies = 0;
+  arpReplies = 0;
+  consumed = 0;
+  dropped = 0;
+  natOutbound = 0;
+  natInbound = 0;
+  arpRequestsSent = 0;
+  readonly drops = new Float64Array(DROP_REASONS.length);
+}
+
+export class PipelineState {
+  tables: Tables;
+  /** The vNIC carried by each attached port index (null: none). Maintained by the fabric. */
+  vnicByPort: (VnicEntry | null)[] = [];
+  /** Index of the attached internet port, or -1. */
+  internetPort = -1;
+  readonly config: PipelineConfig;
+  readonly clock: Clock;
+  readonly out = new Actions();
+  readonly counters = new PipelineCounters();
+  readonly neighbours: NeighbourCache;
+  /** Output buffer for a forwarded frame that needs rewriting. */
+  readonly frameOut = new Uint8Array(MAX_FRAME_LEN);
+  /** Output buffer for a frame the fabric generates (ARP replies and requests). */
+  readonly controlOut = new Uint8Array(128);
+
+  // The frame being processed.
+  inPort = -1;
+  buf: Uint8Array = this.frameOut;
+  len = 0;
+  vnic: VnicEntry | null = null;
+  dstMac = 0;
+  srcMac = 0;
+  ipOff = 14;
+  ipHeaderLen = 0;
+  ipTotalLen = 0;
+  proto = 0;
+  srcIp = 0;
+  dstIp = 0;
+  private nowValue = 0;
+  private nowRead = false;
+
+  constructor(tables: Tables, config: PipelineConfig, clock: Clock) {
+    this.tables = tables;
+    this.config = config;
+    this.clock = clock;
+    this.neighbours = new NeighbourCache(config.neighbourCacheSize);
+  }
+
+  begin(inPort: number, buf: Uint8Array, len: number): void {
+    this.out.reset();
+    this.inPort = inPort;
+    this.buf = buf;
+    this.len = len;
+    this.vnic = null;
+    this.nowRead = false;
+  }
+
+  /** The time of the frame being processed, read from the clock at most once per frame (lazily). */
+  now(): number {
+    if (!this.nowRead) {
+      this.nowValue = this.clock.now();
+      this.nowRead = true;
+    }
+    return this.nowValue;
+  }
+
+  drop(code: number, detail: string | null = null): void {
+    this.out.verdict = VERDICT.DROPPED;
+    this.out.drop = code;
+    this.out.detail = detail;
+  }
+}
+
+/** Copies the first `len` bytes of `src` to the start of `dst`, without allocating. */
+export function copyFrame(src: Uint8Array, len: number, dst: Uint8Array): void {
+  if (src.length === len) {
+    dst.set(src);
+  } else {
+    for (let i = 0; i < len; i++) dst[i] = src[i]!;
+  }
+}
