@@ -35,7 +35,9 @@ test("lab crash cleanup", rootOnly("lab crash suite"), async (t) => {
     child.stdout.on("data", (d: Buffer) => (output += d.toString()));
     child.stderr.on("data", (d: Buffer) => (output += d.toString()));
     const exited = new Promise<NodeJS.Signals | null>((resolve) =>
-      child.on("exit", (_code, signal) => resolve(signal)),
+      child.on("exit", (_code, signal) => {
+        resolve(signal);
+      }),
     );
     await eventually("the child lab to be ready and busy", 30_000, () =>
       Promise.resolve(/attached vm-3/.test(output) ? true : child.exitCode !== null ? assert.fail(output) : undefined),

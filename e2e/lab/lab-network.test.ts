@@ -77,10 +77,11 @@ test("lab network: instances over kernel VXLAN through a relay", rootOnly("lab n
       execFileSync("ip", ["-n", a.namespace, "-j", "-d", "link", "show", "eth0"], { encoding: "utf8" }),
     ) as { linkinfo: { info_data: { remote: string; local: string; port: number; port_range: object } } }[];
     const data = details[0]?.linkinfo.info_data;
-    assert.equal(data?.remote, UNDERLAY.fabricAddress);
-    assert.equal(data?.local, UNDERLAY.underlayAddress);
-    assert.equal(data?.port, 4789);
-    assert.deepEqual(data?.port_range, { low: 4789, high: 4790 });
+    assert.ok(data !== undefined);
+    assert.equal(data.remote, UNDERLAY.fabricAddress);
+    assert.equal(data.local, UNDERLAY.underlayAddress);
+    assert.equal(data.port, 4789);
+    assert.deepEqual(data.port_range, { low: 4789, high: 4790 });
     const sockets = execFileSync("ip", ["netns", "exec", lab.underlayNs, "ss", "-Huan"], { encoding: "utf8" });
     assert.match(sockets, /0\.0\.0\.0:4789/);
   });
@@ -144,12 +145,12 @@ test("lab network: instances over kernel VXLAN through a relay", rootOnly("lab n
     await relay.attach(internet.endpoint);
     await relay.attach(client.endpoint);
     await lab.startEchoService();
-    const tcp = JSON.parse(
+    const tcp: unknown = JSON.parse(
       (await lab.exec("client", process.execPath, ["-e", TCP_LINE, "203.0.113.10", "7777"])).stdout,
     );
     assert.equal((tcp as { protocol: string }).protocol, "tcp");
     assert.equal((tcp as { address: string }).address, "203.0.113.55");
-    const udp = JSON.parse(
+    const udp: unknown = JSON.parse(
       (await lab.exec("client", process.execPath, ["-e", UDP_LINE, "203.0.113.10", "7777"])).stdout,
     );
     assert.deepEqual({ ...(udp as object), port: 0 }, { protocol: "udp", address: "203.0.113.55", port: 0 });

@@ -23,6 +23,11 @@ export interface FabricOptions {
   neighbourCacheSize?: number;
   /** Minimum interval between ARP requests for one internet next hop, ms. Default 1000. */
   neighbourRequestIntervalMs?: number;
+  /**
+   * Called when an observer throws. The data plane carries on either way; by default the error is rethrown
+   * from a microtask, outside the frame's processing, so that it is not lost.
+   */
+  onObserverError?: (error: unknown) => void;
 }
 
 /** A spec (or a batch of changes) that does not compile; the fabric keeps running the previous one. */
@@ -117,9 +122,17 @@ export class Fabric {
   private lastDrop = -1;
   private lastDetail: string | null = null;
   private lastSentTo: number[] = [];
+  private readonly onObserverError: (error: unknown) => void;
 
   constructor(spec: NetworkSpec = emptySpec(), options: FabricOptions = {}) {
     this.clock = options.clock ?? systemClock;
+    this.onObserverError =
+      options.onObserverError ??
+      ((err: unknown) => {
+        queueMicrotask(() => {
+          throw err;
+        });
+      });
     const config: PipelineConfig = {
       maxHolderChangesPerSecond: options.maxHolderChangesPerSecond ?? DEFAULT_PIPELINE_CONFIG.maxHolderChangesPerSecond,
       verifyTransportChecksums: options.verifyTransportChecksums ?? DEFAULT_PIPELINE_CONFIG.verifyTransportChecksums,
@@ -298,10 +311,8 @@ export class Fabric {
       try {
         l(o);
       } catch (err) {
-        // An observer's bug must not stop the data plane; surface it outside the frame's processing.
-        queueMicrotask(() => {
-          throw err;
-        });
+        // An observer's bug must not stop the data plane.
+        this.onObserverError(err);
       }
     }
   }

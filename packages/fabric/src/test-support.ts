@@ -86,6 +86,8 @@ export function harness(spec: NetworkSpec = seedSpec(), options: FabricOptions =
     ports.set(id, p);
     fabric.attachPort(p);
   }
+  // Attaching the internet port makes the fabric ask for its next hop; tests start from quiet ports.
+  for (const p of ports.values()) p.clear();
   const observations: Observation[] = [];
   fabric.onObservation((o) => observations.push(o));
   const h: Harness = {

@@ -54,14 +54,15 @@ export async function labDown(options: DownOptions): Promise<DownReport> {
     ...(state?.namespaces ?? []).map((n) => n.name).filter((n) => existing.includes(n)),
     ...existing.filter((n) => n.startsWith(prefix)),
   ]);
-  const removed: string[] = [];
-  await Promise.all(
+  const killed = await Promise.all(
     [...names].map(async (name) => {
-      processes += await killNamespaceProcesses(name);
+      const count = await killNamespaceProcesses(name);
       await deleteNamespace(name);
-      removed.push(name);
+      return count;
     }),
   );
+  processes += killed.reduce((sum, n) => sum + n, 0);
+  const removed = [...names];
   // Links need no step of their own: the lab makes links only inside its namespaces (never in the root
   // namespace), and a VXLAN device or veth dies with its namespace.
 

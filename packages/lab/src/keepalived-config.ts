@@ -43,7 +43,8 @@ export interface KeepalivedConfig {
 
 const TOKEN = /^[A-Za-z0-9_.-]{1,32}$/;
 const DEVICE = /^[A-Za-z0-9_.-]{1,15}$/;
-const PASSWORD = /^[\x21-\x7e]{1,8}$/;
+// Printable, no spaces, and none of what keepalived's parser treats specially: braces, quotes, comments.
+const PASSWORD = /^(?![^]*[{}"'#!\\])[\x21-\x7e]{1,8}$/;
 
 function requireToken(what: string, value: string, pattern = TOKEN): void {
   if (!pattern.test(value)) throw invalid(`keepalived ${what} '${value}' must match ${String(pattern)}`);
@@ -100,7 +101,8 @@ function checkInstance(vi: VrrpInstance): void {
   }
   if (vi.authPass !== undefined) {
     if (vi.version !== 2) throw invalid(`${where} authentication exists only in VRRPv2`);
-    if (!PASSWORD.test(vi.authPass)) throw invalid(`${where} auth_pass must be 1–8 printable characters, no spaces`);
+    if (!PASSWORD.test(vi.authPass))
+      throw invalid(`${where} auth_pass must be 1–8 printable characters without spaces, braces, quotes, # or !`);
   }
 }
 

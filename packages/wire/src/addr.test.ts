@@ -38,7 +38,14 @@ test("formatMac and parseMac", () => {
   assert.equal(formatMac(BROADCAST_MAC), "ff:ff:ff:ff:ff:ff");
   assert.equal(formatMac(0), "00:00:00:00:00:00");
   assert.equal(parseMac("02:00:5E:00:01:01"), 0x0200_5e00_0101);
-  for (const bad of ["", "02:00:5e:00:01", "02:00:5e:00:01:01:01", "02-00-5e-00-01-01", "0200.5e00.0101", "2:0:5e:0:1:1"]) {
+  for (const bad of [
+    "",
+    "02:00:5e:00:01",
+    "02:00:5e:00:01:01:01",
+    "02-00-5e-00-01-01",
+    "0200.5e00.0101",
+    "2:0:5e:0:1:1",
+  ]) {
     assert.equal(parseMac(bad), undefined, bad);
   }
   assert.equal(parseMac(" 02:00:5e:00:01:01"), undefined);
@@ -71,7 +78,20 @@ test("parseIpv4Address accepts strict dotted quads only", () => {
   assert.equal(parseIpv4Address("10.200.0.1"), 0x0ac8_0001);
   assert.equal(parseIpv4Address("0.0.0.0"), 0);
   assert.equal(parseIpv4Address("255.255.255.255"), 0xffff_ffff);
-  for (const bad of ["", "10.200.0", "10.200.0.1.1", "127.1", "010.0.0.1", "1.2.3.256", " 1.2.3.4", "1.2.3.4 ", "0x1.2.3.4", "1..3.4", "-1.2.3.4", "1.2.3.4/32"]) {
+  for (const bad of [
+    "",
+    "10.200.0",
+    "10.200.0.1.1",
+    "127.1",
+    "010.0.0.1",
+    "1.2.3.256",
+    " 1.2.3.4",
+    "1.2.3.4 ",
+    "0x1.2.3.4",
+    "1..3.4",
+    "-1.2.3.4",
+    "1.2.3.4/32",
+  ]) {
     assert.equal(parseIpv4Address(bad), undefined, bad);
   }
 });

@@ -42,7 +42,13 @@ const captured: [name: string, frame: Uint8Array, off: number, repr: ArpRepr, gr
     { op: ARP_OP.REQUEST, senderMac: A_MAC, senderIp: A_IP, targetMac: 0, targetIp: B_IP },
     false,
   ],
-  ["reply", ARP_REPLY, 14, { op: ARP_OP.REPLY, senderMac: B_MAC, senderIp: B_IP, targetMac: A_MAC, targetIp: A_IP }, false],
+  [
+    "reply",
+    ARP_REPLY,
+    14,
+    { op: ARP_OP.REPLY, senderMac: B_MAC, senderIp: B_IP, targetMac: A_MAC, targetIp: A_IP },
+    false,
+  ],
   [
     "arping -U",
     GARP_REQUEST,
@@ -125,13 +131,16 @@ test("malformed ARP is rejected with a reason", () => {
   assert.equal(parseArp(rarp, at, len), WIRE_ERRORS["bad-operation"]);
 });
 
-const arpRepr: fc.Arbitrary<ArpRepr> = fc.record({
-  op: fc.constantFrom(ARP_OP.REQUEST, ARP_OP.REPLY),
-  senderMac: fc.integer({ min: 0, max: 2 ** 48 - 1 }),
-  senderIp: fc.integer({ min: 0, max: 0xffff_ffff }),
-  targetMac: fc.integer({ min: 0, max: 2 ** 48 - 1 }),
-  targetIp: fc.integer({ min: 0, max: 0xffff_ffff }),
-}, { noNullPrototype: true });
+const arpRepr: fc.Arbitrary<ArpRepr> = fc.record(
+  {
+    op: fc.constantFrom(ARP_OP.REQUEST, ARP_OP.REPLY),
+    senderMac: fc.integer({ min: 0, max: 2 ** 48 - 1 }),
+    senderIp: fc.integer({ min: 0, max: 0xffff_ffff }),
+    targetMac: fc.integer({ min: 0, max: 2 ** 48 - 1 }),
+    targetIp: fc.integer({ min: 0, max: 0xffff_ffff }),
+  },
+  { noNullPrototype: true },
+);
 
 test("property: parse(emit(repr)) = repr, at any offset", () => {
   fc.assert(

@@ -58,7 +58,10 @@ test("emit reproduces the captured headers byte for byte", () => {
     const n = emitEthernet(repr, out, 0);
     assert.equal(n, ethernetPayloadOffset(frame, frame.length));
     assert.deepEqual(out.subarray(0, n), frame.subarray(0, n));
-    assert.ok(out.subarray(n).every((b) => b === 0xa5), "nothing written past the header");
+    assert.ok(
+      out.subarray(n).every((b) => b === 0xa5),
+      "nothing written past the header",
+    );
   }
 });
 
@@ -83,18 +86,24 @@ test("short frames are truncated", () => {
 });
 
 const ethernetRepr: fc.Arbitrary<EthernetRepr> = fc.oneof(
-  fc.record({
-    dst: fc.integer({ min: 0, max: 2 ** 48 - 1 }),
-    src: fc.integer({ min: 0, max: 2 ** 48 - 1 }),
-    ethertype: fc.integer({ min: 0, max: 0xffff }).filter((t) => t !== ETHERTYPE.VLAN),
-  }, { noNullPrototype: true }),
-  fc.record({
-    dst: fc.integer({ min: 0, max: 2 ** 48 - 1 }),
-    src: fc.integer({ min: 0, max: 2 ** 48 - 1 }),
-    ethertype: fc.integer({ min: 0, max: 0xffff }),
-    vlanId: fc.integer({ min: 0, max: 4095 }),
-    vlanPriority: fc.integer({ min: 0, max: 7 }),
-  }, { noNullPrototype: true }),
+  fc.record(
+    {
+      dst: fc.integer({ min: 0, max: 2 ** 48 - 1 }),
+      src: fc.integer({ min: 0, max: 2 ** 48 - 1 }),
+      ethertype: fc.integer({ min: 0, max: 0xffff }).filter((t) => t !== ETHERTYPE.VLAN),
+    },
+    { noNullPrototype: true },
+  ),
+  fc.record(
+    {
+      dst: fc.integer({ min: 0, max: 2 ** 48 - 1 }),
+      src: fc.integer({ min: 0, max: 2 ** 48 - 1 }),
+      ethertype: fc.integer({ min: 0, max: 0xffff }),
+      vlanId: fc.integer({ min: 0, max: 4095 }),
+      vlanPriority: fc.integer({ min: 0, max: 7 }),
+    },
+    { noNullPrototype: true },
+  ),
 );
 
 test("property: parse(emit(repr)) = repr", () => {

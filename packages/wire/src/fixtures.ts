@@ -164,7 +164,7 @@ export const VLAN_GARP = hex(`
 `);
 
 /**
- * Kernel VXLAN (VNI 4242, UDP 4789, outer UDP checksum 0) carrying an ARP request from vxw-a
+ * Kernel VXLAN (VNI 4242, UDP 4789, with an outer UDP checksum) carrying an ARP request from vxw-a
  * (02:00:00:00:0a:02, 10.201.0.1) for 10.201.0.2. Made by: `ip link add vxw-a type vxlan id 4242 local
  * 10.200.0.1 remote 10.200.0.2 dstport 4789 dev hvw-a` (and the mirror in B), then `ping -c 1 10.201.0.2` in A.
  */

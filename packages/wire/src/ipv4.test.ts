@@ -83,12 +83,30 @@ const captured: [name: string, frame: Uint8Array, repr: Ipv4Repr][] = [
   [
     "VRRPv2 advert",
     VRRP2_ADVERT,
-    { src: A, dst: 0xe000_0012, protocol: IPPROTO.VRRP, ttl: 255, tos: 0xc0, id: 1, dontFragment: false, payloadLen: 24 },
+    {
+      src: A,
+      dst: 0xe000_0012,
+      protocol: IPPROTO.VRRP,
+      ttl: 255,
+      tos: 0xc0,
+      id: 1,
+      dontFragment: false,
+      payloadLen: 24,
+    },
   ],
   [
     "VRRPv3 advert",
     VRRP3_ADVERT,
-    { src: A, dst: 0xe000_0012, protocol: IPPROTO.VRRP, ttl: 255, tos: 0xc0, id: 1, dontFragment: false, payloadLen: 12 },
+    {
+      src: A,
+      dst: 0xe000_0012,
+      protocol: IPPROTO.VRRP,
+      ttl: 255,
+      tos: 0xc0,
+      id: 1,
+      dontFragment: false,
+      payloadLen: 12,
+    },
   ],
   [
     "VXLAN outer header",

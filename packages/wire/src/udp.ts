@@ -59,7 +59,8 @@ export function verifyUdpChecksum(buf: Uint8Array, udpOff: number, udpLen: numbe
 
 /**
  * Writes the 8-byte header at `off` for a payload already in place after it, with the checksum computed
- * over header and payload (or 0, "no checksum", when withChecksum is false, as kernel VXLAN does); returns 8.
+ * over header and payload (or 0, "no checksum", when withChecksum is false: RFC 7348 allows it for VXLAN);
+ * returns 8.
  */
 export function emitUdp(
   repr: UdpRepr,

@@ -144,7 +144,10 @@ describe("GET /v1/events over a real socket (real services)", () => {
     for (let k = 5; k < 12; k++) expectStatus<Subnet>(await makeSubnet(k), 201);
 
     // 3. Resume with Last-Event-ID (it wins over since=0) while more changes keep committing.
-    const second = await SseReader.open(`${base}/v1/events?since=0`, { ...auth(OPERATOR_TOKEN), "last-event-id": lastId });
+    const second = await SseReader.open(`${base}/v1/events?since=0`, {
+      ...auth(OPERATOR_TOKEN),
+      "last-event-id": lastId,
+    });
     const writers = (async () => {
       for (let k = 12; k < 20; k++) expectStatus<Subnet>(await makeSubnet(k), 201);
     })();
@@ -164,7 +167,9 @@ describe("GET /v1/events over a real socket (real services)", () => {
       assert.equal(e.id, String(change.revision));
       assert.equal(e.event, change.action);
     }
-    const subnets = [...seenFirst, ...second.changes()].filter((e) => e.resource === "subnet" && e.action === "created");
+    const subnets = [...seenFirst, ...second.changes()].filter(
+      (e) => e.resource === "subnet" && e.action === "created",
+    );
     assert.equal(subnets.length, 21); // the seed subnet and 20 more
   });
 
@@ -173,7 +178,10 @@ describe("GET /v1/events over a real socket (real services)", () => {
     const a = await seedNetwork(api);
     const b = await seedNetwork(api);
     const watcher = await SseReader.open(`${base}/v1/events?since=${start}`, auth(a.token));
-    expectStatus<Vpc>(await api.call("POST", "/v1/vpcs", { token: b.token, body: { cidr: "10.9.0.0/16", region: "r" } }), 201);
+    expectStatus<Vpc>(
+      await api.call("POST", "/v1/vpcs", { token: b.token, body: { cidr: "10.9.0.0/16", region: "r" } }),
+      201,
+    );
     const mine = expectStatus<Vpc>(
       await api.call("POST", "/v1/vpcs", { token: a.token, body: { cidr: "10.8.0.0/16", region: "r" } }),
       201,
@@ -204,7 +212,9 @@ describe("GET /v1/events over a real socket (real services)", () => {
   });
 
   it("the JSON page form works over the socket too", async () => {
-    const r = await fetch(`${base}/v1/events?since=0&limit=2`, { headers: { ...auth(OPERATOR_TOKEN), accept: "application/json" } });
+    const r = await fetch(`${base}/v1/events?since=0&limit=2`, {
+      headers: { ...auth(OPERATOR_TOKEN), accept: "application/json" },
+    });
     assert.equal(r.status, 200);
     const page = (await r.json()) as { items: ChangeEvent[]; lastRevision: number; more: boolean };
     assert.deepEqual(

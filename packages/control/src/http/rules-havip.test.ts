@@ -273,7 +273,7 @@ describe("HAVIP rules through HTTP (real services)", () => {
       );
       assert.equal(moved.changed, true);
       assert.equal(moved.havip.holder?.instanceId, vmB.id);
-      assert.equal(moved.havip.holder?.generation, 2);
+      assert.equal(moved.havip.holder.generation, 2);
       assert.equal(moved.havip.generation, 2);
 
       const read = expectStatus<HaVip>(await api.call("GET", `/v1/havips/${h.id}`, { token: t.token }), 200);

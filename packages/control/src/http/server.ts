@@ -62,6 +62,7 @@ export async function buildApiServer(options: BuildApiServerOptions): Promise<Fa
       handleError(error, request, reply);
     },
     routerOptions: { ignoreTrailingSlash: true },
+    exposeHeadRoutes: false, // HEAD of an event stream would stream; the API has no use for HEAD
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
 

@@ -39,10 +39,12 @@ describe("SSE framing", () => {
     const frame = eventFrame(change(42));
     assert.ok(frame.endsWith("\n\n"));
     assert.equal(frame.split("\n").filter((l) => l.startsWith("data:")).length, 1);
-    const [parsed] = parseSse(frame);
-    assert.equal(parsed?.id, "42");
-    assert.equal(parsed?.event, "updated");
-    assert.deepEqual(JSON.parse(parsed?.data ?? ""), change(42));
+    const parsed = parseSse(frame);
+    assert.equal(parsed.length, 1);
+    assert.deepEqual(
+      parsed.map((e) => [e.id, e.event, JSON.parse(e.data) as unknown]),
+      [["42", "updated", change(42)]],
+    );
   });
   it("comments never break out of their line", () => {
     assert.equal(commentFrame("a\nevent: x\r\ndata: y"), ": a event: x data: y\n\n");

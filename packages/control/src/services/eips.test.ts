@@ -72,22 +72,22 @@ forEachBackend("EIPs", (backend) => {
 
     const toVnic = await svc.associateEip(actor, e2.id, { vnicId: vm.primaryVnicId });
     assert.deepEqual(toVnic.target, { type: "vnic", vnicId: vm.primaryVnicId });
-    await expectCode(svc.associateEip(actor, e3!.id, { vnicId: vm.primaryVnicId }), "IncorrectState.TargetHasEip");
+    await expectCode(svc.associateEip(actor, e3.id, { vnicId: vm.primaryVnicId }), "IncorrectState.TargetHasEip");
     await expectCode(svc.deleteInstance(actor, vm.id), "DependencyViolation.VnicHasEip");
 
     await expectCode(
-      svc.associateEip(actor, e3!.id, { havipId: havip.id, vnicId: vm.primaryVnicId } as { havipId: string }),
+      svc.associateEip(actor, e3.id, { havipId: havip.id, vnicId: vm.primaryVnicId }),
       "InvalidParameter",
     );
-    await expectCode(svc.associateEip(actor, e3!.id, {} as { havipId: string }), "InvalidParameter");
-    await expectCode(svc.associateEip(actor, e3!.id, { havipId: "havip-00000000000000000" }), "NotFound");
+    await expectCode(svc.associateEip(actor, e3.id, {} as { havipId: string }), "InvalidParameter");
+    await expectCode(svc.associateEip(actor, e3.id, { havipId: "havip-00000000000000000" }), "NotFound");
 
     const free = await svc.disassociateEip(actor, e1.id);
     assert.equal(free.status, "available");
     assert.equal(free.target, null);
     assert.equal((await svc.getHaVip(actor, havip.id)).eip, null);
     await expectCode(svc.disassociateEip(actor, e1.id), "IncorrectState.EipNotBound");
-    await svc.associateEip(actor, e3!.id, { havipId: havip.id });
+    await svc.associateEip(actor, e3.id, { havipId: havip.id });
     await svc.disassociateEip(actor, e2.id);
     await svc.deleteInstance(actor, vm.id);
   });

@@ -69,6 +69,7 @@ forEachBackend("store", (backend: Backend) => {
       const results = await Promise.allSettled(
         Array.from({ length: n }, (_, i) =>
           store.write(async (tx) => {
+            await tx.db.selectFrom("revision_counter").select("revision").execute();
             // Every third write fails after recording: its revision must not be consumed.
             tx.record({ projectId: null, resource: "quotas", id: `q${i}`, action: "updated", data: { i } });
             if (i % 3 === 0) throw new Error("abort");

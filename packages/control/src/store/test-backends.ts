@@ -89,20 +89,20 @@ function postgresBackend(baseUrl: string): Backend {
 
 /** Declares `suite` once per backend (as a describe block named after it). */
 export function forEachBackend(title: string, suite: (backend: Backend) => void): void {
-  describe(`${title} [sqlite]`, () => {
+  void describe(`${title} [sqlite]`, () => {
     suite(sqliteBackend());
   });
   const pgUrl = process.env.HAVIP_TEST_PG_URL;
   if (pgUrl) {
-    describe(`${title} [postgres]`, () => {
+    void describe(`${title} [postgres]`, () => {
       suite(postgresBackend(pgUrl));
     });
   } else if (process.env.CI) {
-    test(`${title} [postgres]`, () => {
+    void test(`${title} [postgres]`, () => {
       assert.fail("HAVIP_TEST_PG_URL is not set: CI must run the store suite on PostgreSQL (scripts/pg-test.sh start)");
     });
   } else {
-    test(`${title} [postgres]`, (t) => {
+    void test(`${title} [postgres]`, (t) => {
       t.skip(
         "SKIPPED: HAVIP_TEST_PG_URL is not set; run `scripts/pg-test.sh start` and export its URL to test PostgreSQL",
       );

@@ -65,6 +65,12 @@ export function forwardFromVnic(s: PipelineState, vnic: VnicEntry): void {
 function route(s: PipelineState, vnic: VnicEntry): void {
   const dst = s.dstIp;
   const vpc = vnic.vpc;
+  // Multicast, limited broadcast, 0/8 and loopback are never routed.
+  const first = dst >>> 24;
+  if (first >= 224 || first === 0 || first === 127) {
+    s.drop(NO_ROUTE);
+    return;
+  }
   if (!prefixContains(vpc.prefix, dst)) {
     toInternet(s, vnic);
     return;

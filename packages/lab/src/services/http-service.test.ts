@@ -37,7 +37,11 @@ test("as a program it prints where it listens, and refuses to run without a name
   const { spawn } = await import("node:child_process");
   const child = spawn(process.execPath, [script, "--name", "vm-z", "--host", "127.0.0.1", "--port", "0"]);
   t.after(() => child.kill());
-  const line = await new Promise<string>((resolve) => child.stdout.once("data", (d: Buffer) => resolve(d.toString())));
+  const line = await new Promise<string>((resolve) =>
+    child.stdout.once("data", (d: Buffer) => {
+      resolve(d.toString());
+    }),
+  );
   const port = (JSON.parse(line) as { listening: { port: number } }).listening.port;
   assert.equal(await (await fetch(`http://127.0.0.1:${port}/`)).text(), "vm-z 127.0.0.1\n");
 });
