@@ -112,11 +112,10 @@ describe("spec changes while traffic flows", () => {
   it("refuses an invalid batch as a whole and keeps running the previous spec", () => {
     const h = started();
     assert.throws(
-      () =>
-        h.fabric.applyChanges([
+      () => { h.fabric.applyChanges([
           { op: "delete", kind: "vnic", id: VM.CLIENT.id }, // its EIP would point nowhere
           { op: "upsert", kind: "vnic", value: { ...VM.C, id: "eni-c2", port: "p-c2" } }, // same MAC and IP as vm-C
-        ]),
+        ]); },
       (err: unknown) => err instanceof SpecError && err.problems.length === 3,
     );
     unrelatedTrafficStillFlows(h);
@@ -144,7 +143,7 @@ describe("spec changes while traffic flows", () => {
     const h = started();
     const saved = h.fabric.currentSpec();
     assert.equal(saved.havips[0]?.holderVnicId, VM.A.id);
-    assert.equal(saved.havips[0]?.generation, 1);
+    assert.equal(saved.havips[0].generation, 1);
     const restarted = new Fabric(JSON.parse(JSON.stringify(saved)) as typeof saved, { clock: new ManualClock() });
     assert.equal(restarted.holderOf(HAVIP.id)?.vnicId, VM.A.id);
   });
@@ -224,7 +223,7 @@ describe("the fabric", () => {
 
   it("refuses a second port with the same id, and a spec that does not compile", () => {
     const h = started();
-    assert.throws(() => h.fabric.attachPort(new MemoryPort(VM.A.port)), /already attached/);
+    assert.throws(() => { h.fabric.attachPort(new MemoryPort(VM.A.port)); }, /already attached/);
     assert.throws(() => new Fabric({ ...seedSpec(), routerMac: "nope" }), SpecError);
   });
 });

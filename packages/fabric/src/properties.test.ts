@@ -67,7 +67,7 @@ interface FrameSpec {
 }
 
 const frameSpec: fc.Arbitrary<FrameSpec> = fc.record({
-  sender: fc.oneof({ weight: 5, arbitrary: anyOf(VMS) }, { weight: 1, arbitrary: fc.constant(INTERNET) }),
+  sender: fc.oneof<fc.Arbitrary<Sender>[]>({ weight: 5, arbitrary: anyOf(VMS) }, { weight: 1, arbitrary: fc.constant(INTERNET) }),
   kind: anyOf(["udp", "tcp", "echo", "error", "vrrp", "arp-request", "arp-reply", "garp"] as const),
   dstMac: anyOf(macs),
   src: fc.oneof({ weight: 4, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: anyOf([HAVIP.ip, ...ips]) }),

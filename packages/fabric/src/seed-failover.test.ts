@@ -92,7 +92,7 @@ describe("seed 001: a failover, step by step", () => {
     assert.equal(flooded.port, VM.B.port);
     assert.equal(flooded.frame.src, mac(HAVIP.virtualMac));
     assert.equal(flooded.frame.arp?.senderMac, mac(HAVIP.virtualMac));
-    assert.equal(flooded.frame.arp?.senderIp, ip(HAVIP.ip));
+    assert.equal(flooded.frame.arp.senderIp, ip(HAVIP.ip));
 
     // Clients are served by vm-A: routed from the other subnet…
     h.port(VM.CLIENT.port).inject(clientSyn(2));
@@ -101,7 +101,7 @@ describe("seed 001: a failover, step by step", () => {
     assert.equal(d.frame.dst, mac(VM.A.mac));
     assert.equal(d.frame.src, mac(ROUTER_MAC));
     assert.equal(d.frame.ip?.dst, ip(HAVIP.ip));
-    assert.equal(d.frame.ip?.ttl, 63);
+    assert.equal(d.frame.ip.ttl, 63);
     // …and in the same subnet, through the virtual MAC the fabric answers ARP with.
     h.port(VM.C.port).inject(arpRequest({ mac: VM.C.mac, ip: VM.C.ip, targetIp: HAVIP.ip }));
     d = onlyDelivery(h);
@@ -125,7 +125,7 @@ describe("seed 001: a failover, step by step", () => {
     d = onlyDelivery(h);
     assert.equal(d.port, VM.A.port);
     assert.equal(d.frame.ip?.dst, ip(HAVIP.ip));
-    assert.equal(d.frame.ip?.src, ip(NET.hostIp));
+    assert.equal(d.frame.ip.src, ip(NET.hostIp));
     h.port(VM.A.port).inject(replyFromHavip(VM.A, 50001));
     d = onlyDelivery(h);
     assert.equal(d.port, NET.port);

@@ -28,7 +28,7 @@ function addEventStream(document: Document): Document {
 export function openApiOptions(): SwaggerOptions {
   return {
     transformObject: (documents) =>
-      "openapiObject" in documents ? addEventStream(documents.openapiObject as Document) : documents.swaggerObject,
+      "openapiObject" in documents ? addEventStream(documents.openapiObject) : documents.swaggerObject,
     openapi: {
       openapi: "3.1.0",
       info: {

@@ -34,6 +34,16 @@ describe("network rules through HTTP (real services)", () => {
         "tokens are never listed",
       );
     });
+    it("no token or an unknown one: 401; a project token on operator endpoints: 403", async () => {
+      assertError(await api.call("GET", "/v1/vpcs"), "Unauthorized");
+      assertError(await api.call("GET", "/v1/vpcs", { token: "not-a-token" }), "Unauthorized");
+      assertError(await api.call("GET", "/v1/quotas", { token: "not-a-token" }), "Unauthorized");
+      const { token } = await api.newProject();
+      assertError(await api.call("GET", "/v1/projects", { token }), "Forbidden");
+      assertError(await api.call("POST", "/v1/projects", { token, body: { name: "x" } }), "Forbidden");
+      assertError(await api.call("PUT", "/v1/quotas", { token, body: {} }), "Forbidden");
+      expectStatus(await api.call("GET", "/v1/health"), 200);
+    });
     it("an empty project name is InvalidParameter", async () => {
       assertError(
         await api.call("POST", "/v1/projects", { token: OPERATOR_TOKEN, body: { name: "" } }),

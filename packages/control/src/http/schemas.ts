@@ -25,8 +25,10 @@ const Ipv4 = Type.String({ description: "IPv4 address, dotted quad", maxLength: 
 const Cidr = Type.String({ description: "IPv4 CIDR block, e.g. 10.0.0.0/16", maxLength: 64 });
 const Name = Type.String({ maxLength: 255 });
 const Description = Type.String({ maxLength: 1024 });
-const Region = Type.String({ minLength: 1, maxLength: 64, pattern: "^[a-z0-9][a-z0-9-]*$" });
-const Zone = Type.String({ minLength: 1, maxLength: 64, pattern: "^[a-z0-9][a-z0-9-]*$" });
+// Regions and zones: lowercase letters, digits and inner dashes, 1–64 characters (as domain/values.ts).
+const LABEL = "^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$";
+const Region = Type.String({ pattern: LABEL, description: "e.g. region-1" });
+const Zone = Type.String({ pattern: LABEL, description: "e.g. zone-a" });
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
 // ---- errors ----------------------------------------------------------------------------------------

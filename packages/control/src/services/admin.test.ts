@@ -48,8 +48,9 @@ forEachBackend("projects, tokens and quotas", (backend) => {
     assert.deepEqual(await again.getQuotas(OPERATOR), set);
   });
 
-  test("openControlService refuses a weak operator token and bad quota options", async () => {
-    await assert.rejects(backend.open({ operatorToken: "short" }), /operatorToken/);
+  test("openControlService refuses an empty operator token and bad quota options", async () => {
+    await assert.rejects(backend.open({ operatorToken: "" }), /operatorToken/);
+    await assert.rejects(backend.open({ operatorToken: "  " }), /operatorToken/);
     await assert.rejects(backend.open({ quotas: { membersPerHaVip: -2 } }), /membersPerHaVip/);
   });
 });

@@ -12,7 +12,7 @@ function ask(h: Harness, port: string, frame: Uint8Array) {
   const out = h.drain();
   assert.deepEqual(Object.keys(out), [port], "answered on the asking port only");
   assert.equal(out[port]?.length, 1);
-  return checkFrame(out[port]![0]!);
+  return checkFrame(out[port][0]!);
 }
 
 function unanswered(h: Harness, port: string, frame: Uint8Array, reason: string): void {
@@ -45,7 +45,7 @@ describe("ARP from a vNIC", () => {
     assert.equal(ask(h, VM.A.port, unicast).arp?.senderMac, mac(VM.B.mac));
     const probe = ask(h, VM.A.port, arpProbe({ mac: VM.A.mac, targetIp: VM.B.ip }));
     assert.equal(probe.arp?.senderMac, mac(VM.B.mac));
-    assert.equal(probe.arp?.targetIp, 0);
+    assert.equal(probe.arp.targetIp, 0);
   });
 
   it("never answers for the asker's own address (no false conflict) nor across subnets or VPCs", () => {
@@ -100,7 +100,7 @@ describe("ARP on the internet port", () => {
     for (const target of [NET.edgeIp, EIP_HAVIP.publicIp, EIP_CLIENT.publicIp]) {
       const a = ask(h, NET.port, arpRequest({ mac: NET.hostMac, ip: NET.hostIp, targetIp: target }));
       assert.equal(a.arp?.senderMac, mac(EDGE_MAC));
-      assert.equal(a.arp?.senderIp, ip(target));
+      assert.equal(a.arp.senderIp, ip(target));
       assert.equal(a.dst, mac(NET.hostMac));
     }
     unanswered(h, NET.port, arpRequest({ mac: NET.hostMac, ip: NET.hostIp, targetIp: "198.51.100.99" }), "arp-unknown-target");

@@ -90,7 +90,7 @@ describe("broadcast domain", () => {
       for (const frames of Object.values(out)) {
         assert.equal(frames.length, 1);
         assert.deepEqual(frames[0], frame, "flooded unchanged");
-        assert.equal(checkFrame(frames[0]!).vrrp?.version, version);
+        assert.equal(checkFrame(frames[0]).vrrp?.version, version);
       }
       // The same advert in the overlapping VPC stays there.
       h.port(N.o1.port).inject(advert(N.o1, version, "10.1.1.50"));

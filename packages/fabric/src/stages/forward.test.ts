@@ -88,7 +88,7 @@ describe("routing", () => {
     assert.equal(f.src, mac(ROUTER_MAC));
     assert.equal(f.dst, mac(VM.CLIENT.mac));
     assert.equal(f.ip?.ttl, 8);
-    assert.equal(f.ip?.src, ip(VM.A.ip));
+    assert.equal(f.ip.src, ip(VM.A.ip));
   });
 
   it("drops what it cannot route", () => {
@@ -131,8 +131,8 @@ describe("the internet edge", () => {
     assert.equal(f.dst, mac(NET.gatewayMac));
     assert.equal(f.src, mac(EDGE_MAC));
     assert.equal(f.ip?.src, ip(EIP_CLIENT.publicIp));
-    assert.equal(f.ip?.dst, ip(NET.remoteIp));
-    assert.equal(f.ip?.ttl, 63);
+    assert.equal(f.ip.dst, ip(NET.remoteIp));
+    assert.equal(f.ip.ttl, 63);
 
     const back = udpFrame({
       srcMac: NET.gatewayMac,
@@ -150,7 +150,7 @@ describe("the internet edge", () => {
     assert.equal(f.dst, mac(VM.CLIENT.mac));
     assert.equal(f.src, mac(ROUTER_MAC));
     assert.equal(f.ip?.dst, ip(VM.CLIENT.ip));
-    assert.equal(f.ip?.ttl, 49);
+    assert.equal(f.ip.ttl, 49);
     assert.equal(h.fabric.counters().frames.natOutbound, 1);
     assert.equal(h.fabric.counters().frames.natInbound, 1);
   });

@@ -139,7 +139,7 @@ describe("ingress checks", () => {
       assert.equal(outcome.verdict, "dropped");
       assert.equal(outcome.reason, reason);
       if (detail !== null) assert.equal(outcome.detail, detail);
-      assert.equal(h.fabric.counters().drops[outcome.reason!], 1);
+      assert.equal(h.fabric.counters().drops[outcome.reason], 1);
       assert.equal(h.fabric.counters().ports[VM.A.port]?.drops, 1);
     });
   }
