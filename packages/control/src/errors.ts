@@ -40,6 +40,10 @@ export const ERROR_CATALOGUE = {
   "DependencyViolation.SubnetHasHaVips": { status: 409, description: "The subnet still has HAVIPs." },
   "DependencyViolation.HaVipHasEip": { status: 409, description: "The HAVIP still has an EIP bound." },
   "DependencyViolation.VnicHasEip": { status: 409, description: "The vNIC still has an EIP bound." },
+  "DependencyViolation.EipBound": {
+    status: 409,
+    description: "The EIP is bound; disassociate it before releasing it.",
+  },
   "DependencyViolation.PoolHasEips": { status: 409, description: "The pool still has allocated EIPs." },
   "IncorrectState.EipBound": { status: 409, description: "The EIP is bound; disassociate it first." },
   "IncorrectState.EipNotBound": { status: 409, description: "The EIP is not bound to anything." },

@@ -154,7 +154,7 @@ describe("EIP rules through HTTP (real services)", () => {
       expectStatus(await associate(forHavip, { havipId: havip.id }), 200);
       expectStatus(await associate(forVnic, { vnicId: vm.primaryVnicId }), 200);
       assertError(await api.call("DELETE", `/v1/havips/${havip.id}`, { token }), "DependencyViolation.HaVipHasEip");
-      assertError(await api.call("DELETE", `/v1/eips/${forHavip.id}`, { token }), "IncorrectState.EipBound");
+      assertError(await api.call("DELETE", `/v1/eips/${forHavip.id}`, { token }), "DependencyViolation.EipBound");
       assertError(await api.call("DELETE", `/v1/instances/${vm.id}`, { token }), "DependencyViolation.VnicHasEip");
       expectStatus(await api.call("POST", `/v1/eips/${forHavip.id}/disassociate`, { token }), 200);
       assert.equal((await api.call("DELETE", `/v1/havips/${havip.id}`, { token })).status, 204);

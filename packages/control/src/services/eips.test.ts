@@ -66,7 +66,7 @@ forEachBackend("EIPs", (backend) => {
     assert.deepEqual((await svc.getHaVip(actor, havip.id)).eip, { id: e1.id, publicIp: e1.publicIp });
     await expectCode(svc.associateEip(actor, e2.id, { havipId: havip.id }), "QuotaExceeded.EipsPerHaVip");
     await expectCode(svc.associateEip(actor, e1.id, { vnicId: vm.primaryVnicId }), "IncorrectState.EipBound");
-    await expectCode(svc.releaseEip(actor, e1.id), "IncorrectState.EipBound");
+    await expectCode(svc.releaseEip(actor, e1.id), "DependencyViolation.EipBound");
     await expectCode(svc.associateEip(actor, far.id, { vnicId: vm.primaryVnicId }), "InvalidEip.RegionMismatch");
     await expectCode(svc.associateEip(actor, far.id, { havipId: havip.id }), "InvalidEip.RegionMismatch");
 

@@ -106,7 +106,7 @@ export function eipServices(ctx: ServiceContext) {
     await store.write(async (tx) => {
       const row = owned(projectId, await eipRow(tx, id), "EIP", id);
       if (row.target_havip_id !== null || row.target_vnic_id !== null) {
-        throw new ApiError("IncorrectState.EipBound", `EIP ${id} is bound; disassociate it first.`);
+        throw new ApiError("DependencyViolation.EipBound", `EIP ${id} is bound; disassociate it before releasing it.`);
       }
       await tx.db.deleteFrom("eips").where("id", "=", id).execute();
       tx.record({ projectId, resource: "eip", id, action: "deleted", data: null });
