@@ -19,7 +19,13 @@ interface Acknowledged {
 }
 
 /** Writes until the first failure (the kill); records every 2xx answer. */
-async function writer(daemon: Havipd, token: string, subnetId: string, label: string, acked: Acknowledged): Promise<void> {
+async function writer(
+  daemon: Havipd,
+  token: string,
+  subnetId: string,
+  label: string,
+  acked: Acknowledged,
+): Promise<void> {
   for (let n = 0; ; n++) {
     const kind = n % 4 === 3 ? "havip" : "instance";
     const path = kind === "havip" ? "/v1/havips" : "/v1/instances";
@@ -50,7 +56,12 @@ async function listAll<T>(daemon: Havipd, token: string, path: string): Promise<
   let cursor: string | null = null;
   do {
     const query: string = cursor === null ? "" : `&cursor=${encodeURIComponent(cursor)}`;
-    const page = await api<{ items: T[]; nextCursor: string | null }>(daemon.url, token, "GET", `${path}?limit=1000${query}`);
+    const page = await api<{ items: T[]; nextCursor: string | null }>(
+      daemon.url,
+      token,
+      "GET",
+      `${path}?limit=1000${query}`,
+    );
     assert.equal(page.status, 200);
     items.push(...page.body.items);
     cursor = page.body.nextCursor;
@@ -60,7 +71,7 @@ async function listAll<T>(daemon: Havipd, token: string, path: string): Promise<
 
 async function allEvents(daemon: Havipd): Promise<ChangeEvent[]> {
   const events: ChangeEvent[] = [];
-  for (let since = 0; ; ) {
+  for (let since = 0; ;) {
     const page = await api<{ items: ChangeEvent[]; lastRevision: number; more: boolean }>(
       daemon.url,
       OPERATOR_TOKEN,
@@ -83,13 +94,19 @@ interface Rounds {
 async function killDuringWrites(t: TestContext, { rounds, afterRestart }: Rounds): Promise<void> {
   const dataDir = await tempDir(t, "havip-durability-");
   let daemon = await startHavipd(t, { dataDir });
-  const project = await api<Project & { token: string }>(daemon.url, OPERATOR_TOKEN, "POST", "/v1/projects", { name: "durable" });
+  const project = await api<Project & { token: string }>(daemon.url, OPERATOR_TOKEN, "POST", "/v1/projects", {
+    name: "durable",
+  });
   assert.equal(project.status, 201);
   const token = project.body.token;
   // The stream creates far more HAVIPs than the default per-project quota (50) allows.
   const quotas = await api(daemon.url, OPERATOR_TOKEN, "PUT", "/v1/quotas", { haVipsPerProject: 100_000 });
   assert.equal(quotas.status, 200, JSON.stringify(quotas.body));
-  const vpc = await api<Vpc>(daemon.url, token, "POST", "/v1/vpcs", { name: "v", cidr: "10.0.0.0/16", region: "region-1" });
+  const vpc = await api<Vpc>(daemon.url, token, "POST", "/v1/vpcs", {
+    name: "v",
+    cidr: "10.0.0.0/16",
+    region: "region-1",
+  });
   assert.equal(vpc.status, 201);
 
   const acked: Acknowledged = { instances: [], havips: [], unknown: [] };
@@ -106,7 +123,9 @@ async function killDuringWrites(t: TestContext, { rounds, afterRestart }: Rounds
     // One writer alone (sequential writes) and a few at once (concurrent transactions).
     const writers = Promise.allSettled([
       writer(daemon, token, subnet.body.id, `r${round}-seq`, acked),
-      ...Array.from({ length: PARALLEL_WRITERS }, (_, i) => writer(daemon, token, subnet.body.id, `r${round}-par${i}`, acked)),
+      ...Array.from({ length: PARALLEL_WRITERS }, (_, i) =>
+        writer(daemon, token, subnet.body.id, `r${round}-par${i}`, acked),
+      ),
     ]);
     const delay = 150 + Math.floor(Math.random() * 450);
     killedAfterMs.push(delay);
@@ -125,9 +144,13 @@ async function killDuringWrites(t: TestContext, { rounds, afterRestart }: Rounds
   assert.deepEqual(await daemon.stop("SIGTERM"), { code: 0, signal: null });
 }
 
-test("SIGKILL during a stream of writes loses no acknowledged write and leaves nothing half-written", { timeout: 120_000 }, async (t) => {
-  await killDuringWrites(t, { rounds: ROUNDS });
-});
+test(
+  "SIGKILL during a stream of writes loses no acknowledged write and leaves nothing half-written",
+  { timeout: 120_000 },
+  async (t) => {
+    await killDuringWrites(t, { rounds: ROUNDS });
+  },
+);
 
 // Known gap (services' idempotency, reported to the lead): the key's `pending` row is committed apart from
 // the create, so after a SIGKILL a retry waits until the row is 60 s old (longer than the CLI's 30 s
@@ -165,7 +188,11 @@ async function retryUnknown(daemon: Havipd, token: string, acked: Acknowledged):
     ...(await listAll<HaVip>(daemon, token, "/v1/havips")),
   ].map((r) => r.name);
   for (const write of pending) {
-    assert.equal(names.filter((n) => n === write.body.name).length, 1, `${write.body.name} exists once after its retry`);
+    assert.equal(
+      names.filter((n) => n === write.body.name).length,
+      1,
+      `${write.body.name} exists once after its retry`,
+    );
   }
 }
 
@@ -187,7 +214,11 @@ async function verify(daemon: Havipd, token: string, acked: Acknowledged): Promi
   const addressOwners = new Map<string, string>();
   const claim = (subnetId: string, ip: string, owner: string): void => {
     const key = `${subnetId} ${ip}`;
-    assert.equal(addressOwners.get(key), undefined, `${ip} in ${subnetId} is held by ${addressOwners.get(key)} and ${owner}`);
+    assert.equal(
+      addressOwners.get(key),
+      undefined,
+      `${ip} in ${subnetId} is held by ${addressOwners.get(key)} and ${owner}`,
+    );
     addressOwners.set(key, owner);
   };
   for (const instance of instances.values()) {
@@ -212,7 +243,7 @@ async function verify(daemon: Havipd, token: string, acked: Acknowledged): Promi
 
   // The change log: revisions 1..N, no gap, every surviving resource created in it.
   const events = await allEvents(daemon);
-  events.forEach((event, i) => assert.equal(event.revision, i + 1, "revisions must be gapless"));
+  for (const [i, event] of events.entries()) assert.equal(event.revision, i + 1, "revisions must be gapless");
   const health = await api<{ revision: number }>(daemon.url, OPERATOR_TOKEN, "GET", "/v1/health");
   if (typeof health.body.revision === "number") assert.equal(health.body.revision, events.length);
   const created = new Set(events.filter((e) => e.action === "created").map((e) => e.id));

@@ -61,24 +61,28 @@ export interface HavipdOptions {
 }
 
 function childEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  // The suites set the operator token themselves, and never read a developer's CLI config.
-  delete env.HAVIP_ADMIN_TOKEN;
-  delete env.HAVIP_API;
-  delete env.HAVIP_TOKEN;
-  delete env.HAVIP_DATA_DIR;
-  for (const [key, value] of Object.entries(extra)) {
-    if (value === undefined) delete env[key];
-    else env[key] = value;
-  }
-  return env;
+  // The suites set the operator token themselves, and never read a developer's CLI settings.
+  const inherited = Object.entries(process.env).filter(
+    ([key]) => !["HAVIP_ADMIN_TOKEN", "HAVIP_API", "HAVIP_TOKEN", "HAVIP_DATA_DIR"].includes(key) && !(key in extra),
+  );
+  const given = Object.entries(extra).filter((entry): entry is [string, string] => entry[1] !== undefined);
+  return Object.fromEntries([...inherited, ...given]);
 }
 
 export async function startHavipd(t: Cleanup, options: HavipdOptions): Promise<Havipd> {
   const port = options.port ?? (await freePort());
   const child = spawn(
     process.execPath,
-    [HAVIPD, "--listen", `127.0.0.1:${port}`, "--data-dir", options.dataDir, "--log-format", "json", ...(options.args ?? [])],
+    [
+      HAVIPD,
+      "--listen",
+      `127.0.0.1:${port}`,
+      "--data-dir",
+      options.dataDir,
+      "--log-format",
+      "json",
+      ...(options.args ?? []),
+    ],
     { env: childEnv({ HAVIP_ADMIN_TOKEN: OPERATOR_TOKEN, ...options.env }), stdio: ["ignore", "pipe", "pipe"] },
   );
   let stdout = "";
@@ -125,7 +129,10 @@ export async function waitReady(daemon: Havipd, ms = 20_000): Promise<void> {
   let exit: Exit | undefined;
   void daemon.exited.then((e) => (exit = e));
   while (Date.now() < deadline) {
-    if (exit) throw new Error(`havipd exited (${JSON.stringify(exit)}) before it was ready:\n${daemon.stderr()}${daemon.stdout()}`);
+    if (exit)
+      throw new Error(
+        `havipd exited (${JSON.stringify(exit)}) before it was ready:\n${daemon.stderr()}${daemon.stdout()}`,
+      );
     try {
       const response = await fetch(`${daemon.url}/v1/health`);
       if (response.status === 200) return;
@@ -165,6 +172,7 @@ export async function havipOk(args: string[], env: Record<string, string | undef
 }
 
 /** A JSON request to the API (for set-up and checks that need no CLI). */
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names the answer's shape
 export async function api<T = unknown>(
   url: string,
   token: string,
@@ -175,7 +183,11 @@ export async function api<T = unknown>(
 ): Promise<{ status: number; body: T }> {
   const response = await fetch(`${url}${path}`, {
     method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+      ...headers,
+    },
     body: body === undefined ? null : JSON.stringify(body),
   });
   const text = await response.text();

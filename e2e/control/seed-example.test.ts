@@ -35,16 +35,25 @@ test("the seed example works from the CLI and survives a restart", { timeout: 12
     asTenant,
   );
   const havipCreated = JSON.parse(
-    await havipOk(["havip", "create", "--subnet", "seed-subnet", "--ip", "10.0.1.50", "--name", "seed-vip", "--json"], asTenant),
+    await havipOk(
+      ["havip", "create", "--subnet", "seed-subnet", "--ip", "10.0.1.50", "--name", "seed-vip", "--json"],
+      asTenant,
+    ),
   ) as HaVip;
   assert.equal(havipCreated.ipAddress, "10.0.1.50");
   assert.equal(havipCreated.status, "available");
   assert.equal(havipCreated.holder, null);
-  const vmA = JSON.parse(await havipOk(["instance", "create", "--name", "vm-A", "--subnet", "seed-subnet", "--json"], asTenant)) as Instance;
-  const vmB = JSON.parse(await havipOk(["instance", "create", "--name", "vm-B", "--subnet", "seed-subnet", "--json"], asTenant)) as Instance;
+  const vmA = JSON.parse(
+    await havipOk(["instance", "create", "--name", "vm-A", "--subnet", "seed-subnet", "--json"], asTenant),
+  ) as Instance;
+  const vmB = JSON.parse(
+    await havipOk(["instance", "create", "--name", "vm-B", "--subnet", "seed-subnet", "--json"], asTenant),
+  ) as Instance;
   const eip = JSON.parse(await havipOk(["eip", "allocate", "--region", "region-1", "--json"], asTenant)) as Eip;
   assert.match(eip.publicIp, /^198\.51\.100\.\d+$/);
-  const bound = JSON.parse(await havipOk(["eip", "associate", eip.publicIp, "--havip", "seed-vip", "--json"], asTenant)) as Eip;
+  const bound = JSON.parse(
+    await havipOk(["eip", "associate", eip.publicIp, "--havip", "seed-vip", "--json"], asTenant),
+  ) as Eip;
   assert.deepEqual(bound.target, { type: "havip", havipId: havipCreated.id });
 
   // The fabric's report, sent by the operator: vm-A announced the HAVIP.
@@ -82,7 +91,15 @@ test("the seed example works from the CLI and survives a restart", { timeout: 12
   const lines = table.trimEnd().split("\n");
   assert.match(lines[0]!, /^ID +NAME +ADDRESS +STATUS +HOLDER +GENERATION +EIP$/);
   assert.equal(lines.length, 2);
-  assert.deepEqual(lines[1]!.split(/ {2,}/), [havipCreated.id, "seed-vip", "10.0.1.50", "in-use", "vm-B", "2", eip.publicIp]);
+  assert.deepEqual(lines[1]!.split(/ {2,}/), [
+    havipCreated.id,
+    "seed-vip",
+    "10.0.1.50",
+    "in-use",
+    "vm-B",
+    "2",
+    eip.publicIp,
+  ]);
   const details = await havipOk(["havip", "show", "seed-vip"], asTenant);
   assert.match(details, new RegExp(`^holder +vm-B \\(${vmB.id}\\), vNIC ${vmB.primaryVnicId}, since `, "m"));
   assert.match(details, new RegExp(`^eip +${eip.publicIp.replaceAll(".", "\\.")} \\(${eip.id}\\)$`, "m"));

@@ -2,6 +2,7 @@
 // VXLAN hub standing in for the fabric) and the check that a lab left nothing behind.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -26,6 +27,14 @@ export function rootOnly(suite: string): { skip: string | false } {
     });
   }
   return { skip: reason };
+}
+
+/**
+ * A prefix for one run of one suite: the suite's tag and three random characters (e.g. "hvt1k3z-"), so two
+ * runs of the same suite on one machine (a developer's and the lead's, say) never sweep each other's lab.
+ */
+export function testPrefix(tag: string): string {
+  return `${tag}${randomBytes(3).toString("hex").slice(0, 3)}-`;
 }
 
 export function tempStateDir(name: string): string {

@@ -2,7 +2,7 @@
 // `labDown(stateDir)`, from the state file and by sweeping the prefix; a second `labDown` finds nothing.
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -16,17 +16,20 @@ import {
   removeDir,
   rootOnly,
   tempStateDir,
+  testPrefix,
 } from "./helpers.ts";
-import { readFileSync } from "node:fs";
 
-const PREFIX = "hvt3-";
+const PREFIX = testPrefix("hvt3");
 const CHILD = fileURLToPath(new URL("./fixture-crash-lab.ts", import.meta.url));
 
 test("lab crash cleanup", rootOnly("lab crash suite"), async (t) => {
   const stateDir = tempStateDir("crash");
   t.after(async () => {
-    await labDown({ stateDir, prefix: PREFIX });
-    removeDir(stateDir);
+    try {
+      await labDown({ stateDir, prefix: PREFIX });
+    } finally {
+      removeDir(stateDir);
+    }
   });
 
   await t.test("a lab whose maker was SIGKILLed mid-way is removed completely by labDown(stateDir)", async (t) => {

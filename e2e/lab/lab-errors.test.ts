@@ -6,9 +6,9 @@ import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { createLab, findProgram, isLabError, labDown, openLab } from "@havip/lab";
 import type { InstanceSpec, LabErrorCode } from "@havip/lab";
-import { namespacesWithPrefix, removeDir, rootOnly, tempStateDir } from "./helpers.ts";
+import { namespacesWithPrefix, removeDir, rootOnly, tempStateDir, testPrefix } from "./helpers.ts";
 
-const PREFIX = "hvt4-";
+const PREFIX = testPrefix("hvt4");
 
 async function rejectsWith(code: LabErrorCode, message: RegExp, action: () => unknown): Promise<void> {
   await assert.rejects(
@@ -37,8 +37,11 @@ const vm = (over: Partial<InstanceSpec> = {}): InstanceSpec => ({
 test("lab errors", rootOnly("lab errors suite"), async (t) => {
   const stateDir = tempStateDir("errors");
   t.after(async () => {
-    await labDown({ stateDir, prefix: PREFIX });
-    removeDir(stateDir);
+    try {
+      await labDown({ stateDir, prefix: PREFIX });
+    } finally {
+      removeDir(stateDir);
+    }
   });
 
   await t.test("not root: says what needs root", { skip: findProgram("runuser") === undefined }, () => {
@@ -61,7 +64,7 @@ test("lab errors", rootOnly("lab errors suite"), async (t) => {
   await t.test("a namespace name that is taken and not ours is refused", async () => {
     execFileSync("ip", ["netns", "add", `${PREFIX}fabric`]);
     try {
-      await rejectsWith("Lab.NamespaceTaken", /hvt4-fabric already exists.*take that lab down/, () =>
+      await rejectsWith("Lab.NamespaceTaken", new RegExp(`${PREFIX}fabric already exists.*take that lab down`), () =>
         createLab({ stateDir, prefix: PREFIX }),
       );
       assert.deepEqual(namespacesWithPrefix(PREFIX), [`${PREFIX}fabric`], "nothing else was made");
@@ -105,13 +108,15 @@ test("lab errors", rootOnly("lab errors suite"), async (t) => {
     await rejectsWith("Lab.InvalidParameter", /VNI must be/, () =>
       lab.attachInstance(vm({ name: "vm-b", vni: 2 ** 24 })),
     );
-    assert.deepEqual(namespacesWithPrefix(PREFIX).sort(), ["hvt4-fabric", "hvt4-underlay", "hvt4-vm-a"]);
+    assert.deepEqual(namespacesWithPrefix(PREFIX).sort(), [`${PREFIX}fabric`, `${PREFIX}underlay`, `${PREFIX}vm-a`]);
   });
 
   await t.test("an instance whose namespace is taken by someone else is refused", async () => {
     execFileSync("ip", ["netns", "add", `${PREFIX}vm-x`]);
     try {
-      await rejectsWith("Lab.NamespaceTaken", /hvt4-vm-x/, () => lab.attachInstance(vm({ name: "vm-x", vni: 4003 })));
+      await rejectsWith("Lab.NamespaceTaken", new RegExp(`${PREFIX}vm-x`), () =>
+        lab.attachInstance(vm({ name: "vm-x", vni: 4003 })),
+      );
       assert.equal(
         lab.state.namespaces.some((n) => n.name === `${PREFIX}vm-x`),
         false,
@@ -128,7 +133,9 @@ test("lab errors", rootOnly("lab errors suite"), async (t) => {
     );
     await rejectsWith(
       "Lab.CommandFailed",
-      /ip netns exec hvt4-vm-a \S*ip link show dev nope exited with code 1: Device "nope" does not exist/,
+      new RegExp(
+        `ip netns exec ${PREFIX}vm-a \\S*ip link show dev nope exited with code 1: Device "nope" does not exist`,
+      ),
       () => lab.exec("vm-a", "ip", ["link", "show", "dev", "nope"]),
     );
     await rejectsWith("Lab.CommandTimedOut", /sleep 5 did not finish within 200 ms/, () =>

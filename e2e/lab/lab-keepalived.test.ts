@@ -13,9 +13,10 @@ import {
   rootOnly,
   tempStateDir,
   TestRelay,
+  testPrefix,
 } from "./helpers.ts";
 
-const PREFIX = "hvt2-";
+const PREFIX = testPrefix("hvt2");
 const VIP = "10.0.0.100";
 const PAIR = [
   { name: "vm-a", ip: "10.0.0.10", peer: "10.0.0.11", priority: 150 },
@@ -47,8 +48,11 @@ function oneHolder(lab: Lab, timeoutMs: number, other?: string): Promise<string>
 test("lab keepalived: election and failover between two instances", rootOnly("lab keepalived suite"), async (t) => {
   const stateDir = tempStateDir("keepalived");
   t.after(async () => {
-    await labDown({ stateDir, prefix: PREFIX });
-    removeDir(stateDir);
+    try {
+      await labDown({ stateDir, prefix: PREFIX });
+    } finally {
+      removeDir(stateDir);
+    }
   });
   const lab = await createLab({ stateDir, prefix: PREFIX });
   const relay = await TestRelay.start(lab);

@@ -5,9 +5,17 @@ import { execFileSync } from "node:child_process";
 import { test } from "node:test";
 import { createLab, labDown, UNDERLAY } from "@havip/lab";
 import type { Lab } from "@havip/lab";
-import { assertNothingLeft, namespaceInodes, removeDir, rootOnly, tempStateDir, TestRelay } from "./helpers.ts";
+import {
+  assertNothingLeft,
+  namespaceInodes,
+  removeDir,
+  rootOnly,
+  tempStateDir,
+  TestRelay,
+  testPrefix,
+} from "./helpers.ts";
 
-const PREFIX = "hvt1-";
+const PREFIX = testPrefix("hvt1");
 
 // One request from inside an instance, printed on stdout (fetch, so no curl is needed).
 const FETCH =
@@ -23,8 +31,11 @@ test("lab network: instances over kernel VXLAN through a relay", rootOnly("lab n
   const stateDir = tempStateDir("network");
   let lab: Lab | undefined;
   t.after(async () => {
-    await labDown({ stateDir, prefix: PREFIX });
-    removeDir(stateDir);
+    try {
+      await labDown({ stateDir, prefix: PREFIX });
+    } finally {
+      removeDir(stateDir);
+    }
   });
 
   lab = await createLab({ stateDir, prefix: PREFIX });
@@ -51,7 +62,7 @@ test("lab network: instances over kernel VXLAN through a relay", rootOnly("lab n
 
   await t.test("the fabric endpoint of an instance is (underlay address, 4789, its VNI)", () => {
     assert.deepEqual(a.endpoint, { address: "169.254.77.2", port: 4789, vni: 1001 });
-    assert.equal(a.namespace, "hvt1-vm-a");
+    assert.equal(a.namespace, `${PREFIX}vm-a`);
     assert.deepEqual(lab?.fabricEndpoint, { address: "169.254.77.1", port: 4789 });
   });
 
@@ -130,7 +141,7 @@ test("lab network: instances over kernel VXLAN through a relay", rootOnly("lab n
   await t.test("the internet namespace's echo service reports the client's source address", async () => {
     assert.ok(lab !== undefined);
     const internet = await lab.attachInternet({ vni: 1900 });
-    assert.equal(internet.namespace, "hvt1-internet");
+    assert.equal(internet.namespace, `${PREFIX}internet`);
     assert.deepEqual(await lab.addresses("internet"), [{ address: "203.0.113.10", prefixLen: 24 }]);
     // A dumb hub does not route, so the client sits in the internet's subnet; through the fabric it would be
     // an instance behind an EIP.
@@ -164,7 +175,7 @@ test("lab network: instances over kernel VXLAN through a relay", rootOnly("lab n
       ["vm-a", "vm-b"],
     );
     const names = execFileSync("ip", ["netns", "list"], { encoding: "utf8" });
-    assert.doesNotMatch(names, /hvt1-client/);
+    assert.equal(names.includes(`${PREFIX}client`), false);
   });
 
   await t.test("down removes every namespace, link and process of the lab", async () => {

@@ -35,7 +35,22 @@ function only(requests: RecordedRequest[], method: string): RecordedRequest {
 
 test("creates send the body, the token and a fresh Idempotency-Key; names resolve to ids", async () => {
   const result = await runWith(
-    ["havip", "create", "--subnet", "web", "--ip", "10.0.1.50", "--name", "db-vip", "--member", "vm-A", "--member", "eni-x", "--token", "t0k"],
+    [
+      "havip",
+      "create",
+      "--subnet",
+      "web",
+      "--ip",
+      "10.0.1.50",
+      "--name",
+      "db-vip",
+      "--member",
+      "vm-A",
+      "--member",
+      "eni-x",
+      "--token",
+      "t0k",
+    ],
     (r) => (r.method === "POST" && r.path === "/v1/havips" ? { status: 201, body: havip } : reads(r)),
   );
   assert.equal(result.code, 0, result.stderr);
@@ -54,8 +69,9 @@ test("creates send the body, the token and a fresh Idempotency-Key; names resolv
 });
 
 test("--idempotency-key makes a repeated command send the same key", async () => {
-  const result = await runWith(["vpc", "create", "--cidr", "10.0.0.0/16", "--region", "r", "--idempotency-key", "mine"], (r) =>
-    r.method === "POST" ? { status: 201, body: vpc } : undefined,
+  const result = await runWith(
+    ["vpc", "create", "--cidr", "10.0.0.0/16", "--region", "r", "--idempotency-key", "mine"],
+    (r) => (r.method === "POST" ? { status: 201, body: vpc } : undefined),
   );
   assert.equal(result.code, 0, result.stderr);
   assert.equal(only(result.requests, "POST").headers["idempotency-key"], "mine");
@@ -109,7 +125,11 @@ test("observe maps an instance to its vNIC in the HAVIP's subnet", async () => {
 test("observe refuses an instance without a vNIC in the HAVIP's subnet, before calling the API", async () => {
   const elsewhere = instance("i-ccc", "vm-C", "10.0.2.2", "subnet-2");
   const result = await runWith(["observe", havip.id, "vm-C"], (r) =>
-    r.path === "/v1/instances" ? page([elsewhere]) : r.path === `/v1/instances/${elsewhere.id}` ? { status: 200, body: elsewhere } : reads(r),
+    r.path === "/v1/instances"
+      ? page([elsewhere])
+      : r.path === `/v1/instances/${elsewhere.id}`
+        ? { status: 200, body: elsewhere }
+        : reads(r),
   );
   assert.equal(result.code, 1);
   assert.match(result.stderr, /^error: IncorrectState\.HolderNotAllowed: instance vm-C \(i-ccc\) has no vNIC/);
@@ -120,7 +140,9 @@ test("unknown and ambiguous names are errors naming the candidates", async () =>
   const missing = await runWith(["vpc", "show", "nope"], reads);
   assert.equal(missing.code, 1);
   assert.equal(missing.stderr, 'error: NotFound: no VPC with id or name "nope"\n');
-  const twins = await runWith(["instance", "delete", "vm-A"], (r) => (r.path === "/v1/instances" ? page([vmA, { ...vmB, name: "vm-A" }]) : undefined));
+  const twins = await runWith(["instance", "delete", "vm-A"], (r) =>
+    r.path === "/v1/instances" ? page([vmA, { ...vmB, name: "vm-A" }]) : undefined,
+  );
   assert.equal(twins.code, 1);
   assert.match(twins.stderr, /^error: InvalidParameter: "vm-A" names 2 instances \(i-aaa, i-bbb\); use an id\n$/);
   assert.equal(twins.requests.filter((r) => r.method === "DELETE").length, 0);
@@ -136,9 +158,14 @@ test("API errors print code and message on stderr and exit 1", async () => {
 });
 
 test("an Unauthorized answer without any configured token says how to give one", async () => {
-  const result = await runWith(["vpc", "list"], () => apiError(401, "Unauthorized", "No valid bearer token was given."));
+  const result = await runWith(["vpc", "list"], () =>
+    apiError(401, "Unauthorized", "No valid bearer token was given."),
+  );
   assert.equal(result.code, 1);
-  assert.match(result.stderr, /^error: Unauthorized: No valid bearer token was given\. \(no token configured: use --token/);
+  assert.match(
+    result.stderr,
+    /^error: Unauthorized: No valid bearer token was given\. \(no token configured: use --token/,
+  );
 });
 
 test("a refused connection is one line naming the address; a non-API answer is not a stack trace", async () => {
@@ -176,7 +203,20 @@ test("help and version exit 0 on stdout", async () => {
   const help = await runWith(["--help"], reads);
   assert.equal(help.code, 0);
   assert.match(help.stdout, /Usage: havip/);
-  for (const group of ["login", "project", "pool", "quota", "vpc", "subnet", "instance", "vnic", "havip", "observe", "eip", "events"]) {
+  for (const group of [
+    "login",
+    "project",
+    "pool",
+    "quota",
+    "vpc",
+    "subnet",
+    "instance",
+    "vnic",
+    "havip",
+    "observe",
+    "eip",
+    "events",
+  ]) {
     assert.match(help.stdout, new RegExp(`^  ${group} `, "m"), group);
   }
   const version = await runWith(["--version"], reads);
@@ -217,25 +257,40 @@ test("login checks the token, reports the role, and writes the config file 0600"
   t.after(() => rm(dir, { recursive: true, force: true }));
   const config = join(dir, "havip", "config.json");
   const route: Route = (r) => {
-    if (r.path === "/v1/quotas") return r.headers.authorization === "Bearer good" ? { status: 200, body: {} } : apiError(401, "Unauthorized", "No valid bearer token was given.");
+    if (r.path === "/v1/quotas")
+      return r.headers.authorization === "Bearer good"
+        ? { status: 200, body: {} }
+        : apiError(401, "Unauthorized", "No valid bearer token was given.");
     if (r.path === "/v1/projects") return apiError(403, "Forbidden", "operators only");
     return undefined;
   };
-  const bad = await runWith(["login", "--api", "http://h:1", "--token", "bad"], route, { env: { HAVIP_CONFIG: config } });
+  const bad = await runWith(["login", "--api", "http://h:1", "--token", "bad"], route, {
+    env: { HAVIP_CONFIG: config },
+  });
   assert.equal(bad.code, 1);
   await assert.rejects(stat(config), { code: "ENOENT" });
   const good = await runWith(["login", "--api", "h:1", "--token", "good"], route, { env: { HAVIP_CONFIG: config } });
   assert.equal(good.code, 0, good.stderr);
   assert.equal(good.stdout, `logged in to http://h:1 with a project token; saved to ${config}\n`);
   assert.equal((await stat(config)).mode & 0o777, 0o600);
-  const later = await runWith(["vpc", "list"], (r) => (r.path === "/v1/vpcs" ? page([]) : undefined), { env: { HAVIP_CONFIG: config } });
+  const later = await runWith(["vpc", "list"], (r) => (r.path === "/v1/vpcs" ? page([]) : undefined), {
+    env: { HAVIP_CONFIG: config },
+  });
   assert.equal(later.requests[0]!.headers.authorization, "Bearer good");
   const missing = await runWith(["login", "--api", "h:1"], route, { env: { HAVIP_CONFIG: config, HAVIP_TOKEN: "" } });
   assert.equal(missing.code, 2);
 });
 
 test("events pages through the log; --json prints one page", async () => {
-  const event = (revision: number) => ({ revision, at: "2025-01-01T00:00:00.000Z", projectId: "proj-1", resource: "vpc", id: `vpc-${revision}`, action: "created", data: null });
+  const event = (revision: number) => ({
+    revision,
+    at: "2025-01-01T00:00:00.000Z",
+    projectId: "proj-1",
+    resource: "vpc",
+    id: `vpc-${revision}`,
+    action: "created",
+    data: null,
+  });
   const route: Route = (r) => {
     if (r.path !== "/v1/events") return undefined;
     const since = Number(r.query.since);
@@ -245,9 +300,15 @@ test("events pages through the log; --json prints one page", async () => {
   };
   const table = await runWith(["events"], route);
   assert.equal(table.code, 0, table.stderr);
-  assert.deepEqual(table.requests.map((r) => r.query.since), ["0", "1", "2"]);
+  assert.deepEqual(
+    table.requests.map((r) => r.query.since),
+    ["0", "1", "2"],
+  );
   assert.ok(table.requests.every((r) => r.query.wait === "0"));
-  assert.match(table.stdout, /^REVISION +AT +ACTION +RESOURCE +ID +PROJECT\n1 +2025-01-01T00:00:00Z +created +vpc +vpc-1 +proj-1\n2 /);
+  assert.match(
+    table.stdout,
+    /^REVISION +AT +ACTION +RESOURCE +ID +PROJECT\n1 +2025-01-01T00:00:00Z +created +vpc +vpc-1 +proj-1\n2 /,
+  );
   const json = await runWith(["events", "--since", "1", "--json"], route);
   assert.deepEqual(JSON.parse(json.stdout), { items: [event(2)], lastRevision: 2, more: false });
 });
@@ -268,10 +329,16 @@ test("events --follow resumes after a dropped stream from the last revision it p
   const result = await runWith(["events", "--follow", "--json"], route, { signal: stop.signal });
   assert.equal(result.code, 0, result.stderr);
   assert.deepEqual(
-    result.stdout.trim().split("\n").map((line) => (JSON.parse(line) as { revision: number }).revision),
+    result.stdout
+      .trim()
+      .split("\n")
+      .map((line) => (JSON.parse(line) as { revision: number }).revision),
     [1, 2, 3],
   );
-  assert.deepEqual(result.requests.map((r) => r.headers["last-event-id"]), ["0", "2", "3"]);
+  assert.deepEqual(
+    result.requests.map((r) => r.headers["last-event-id"]),
+    ["0", "2", "3"],
+  );
   assert.match(result.stderr, /connection to http:\/\/127\.0\.0\.1:7480 lost; resuming after revision 2/);
 });
 

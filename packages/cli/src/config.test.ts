@@ -16,7 +16,10 @@ test("precedence per setting: flag > environment > config file > default", () =>
   const file = { api: "http://file:1", token: "file-token" };
   const env = { HAVIP_API: "http://env:2", HAVIP_TOKEN: "env-token" };
   const all = resolveSettings({ api: "http://flag:3", token: "flag-token" }, env, file, "p");
-  assert.deepEqual([all.api, all.apiSource, all.token, all.tokenSource], ["http://flag:3", "flag", "flag-token", "flag"]);
+  assert.deepEqual(
+    [all.api, all.apiSource, all.token, all.tokenSource],
+    ["http://flag:3", "flag", "flag-token", "flag"],
+  );
   const noFlags = resolveSettings({}, env, file, "p");
   assert.deepEqual([noFlags.api, noFlags.token, noFlags.tokenSource], ["http://env:2", "env-token", "environment"]);
   const fileOnly = resolveSettings({}, {}, file, "p");

@@ -118,7 +118,9 @@ export function normaliseApi(text: string, source: Source = "flag"): string {
     throw new UsageError(`the API address from ${SOURCE_NAMES[source]} must be an http:// or https:// URL: "${text}"`);
   }
   if (url.search !== "" || url.hash !== "" || url.username !== "" || url.password !== "") {
-    throw new UsageError(`the API address from ${SOURCE_NAMES[source]} must not carry a query, fragment or credentials`);
+    throw new UsageError(
+      `the API address from ${SOURCE_NAMES[source]} must not carry a query, fragment or credentials`,
+    );
   }
   return `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
 }

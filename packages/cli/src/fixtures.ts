@@ -70,6 +70,6 @@ export const havip: HaVip = {
   updatedAt: at,
 };
 
-export function page<T>(items: T[], nextCursor: string | null = null): { status: number; body: unknown } {
+export function page(items: unknown[], nextCursor: string | null = null): { status: number; body: unknown } {
   return { status: 200, body: { items, nextCursor } };
 }

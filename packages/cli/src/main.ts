@@ -2,6 +2,12 @@
 import { runCli } from "./cli.ts";
 import { processEnvironment } from "./environment.ts";
 
+// A reader that stops early (`havip events | head`) closes the pipe: that is the end, not an error.
+process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+  if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
+  throw e;
+});
+
 const interrupted = new AbortController();
 // Ctrl-C ends a following stream cleanly (exit 0); a second one leaves at once.
 process.once("SIGINT", () => {

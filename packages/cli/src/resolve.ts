@@ -40,7 +40,11 @@ export async function resolveId<T extends { id: string }>(
   }
   if (second !== undefined) {
     const ids = matches.map((m) => m.id).join(", ");
-    throw new ApiRequestError("InvalidParameter", `"${ref}" names ${matches.length} ${kind.noun}s (${ids}); use an id`, 400);
+    throw new ApiRequestError(
+      "InvalidParameter",
+      `"${ref}" names ${matches.length} ${kind.noun}s (${ids}); use an id`,
+      400,
+    );
   }
   return only.id;
 }

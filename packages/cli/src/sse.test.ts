@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { SseParser, type ServerSentEvent } from "./sse.ts";
 
 const STREAM =
-  ": heartbeat\n\nretry: 1000\n\nid: 1\nevent: created\ndata: {\"revision\":1}\n\n" +
+  ': heartbeat\n\nretry: 1000\n\nid: 1\nevent: created\ndata: {"revision":1}\n\n' +
   "id: 2\r\nevent: updated\r\ndata: line one\r\ndata: line two\r\n\r\ndata:no-space\n\n";
 
 function parseAll(chunks: string[]): ServerSentEvent[] {

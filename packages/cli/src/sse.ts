@@ -34,7 +34,11 @@ export class SseParser {
   #line(line: string): void {
     if (line === "") {
       if (this.#data.length > 0) {
-        this.#onEvent({ id: this.#id, event: this.#event === "" ? "message" : this.#event, data: this.#data.join("\n") });
+        this.#onEvent({
+          id: this.#id,
+          event: this.#event === "" ? "message" : this.#event,
+          data: this.#data.join("\n"),
+        });
       }
       this.#event = "";
       this.#data = [];

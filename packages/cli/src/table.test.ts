@@ -20,14 +20,17 @@ test("columns are aligned, empty values print as -, lines carry no trailing spac
 
 test("every column starts at the same offset on every line (property)", () => {
   fc.assert(
-    fc.property(fc.array(fc.record({ id: fc.string({ unit: "grapheme-ascii", minLength: 1 }), n: fc.nat() }), { maxLength: 8 }), (rows) => {
-      const safe = rows.map((r) => ({ id: r.id.replace(/\s/g, "_"), n: r.n }));
-      const lines = renderTable(columns, safe).trimEnd().split("\n");
-      // Cells hold no spaces, so a column starts wherever a non-space follows two or more spaces.
-      const starts = lines.map((line) => [...line.matchAll(/(?<= {2})\S/g)].map((m) => m.index).join(","));
-      assert.equal(new Set(starts).size, 1);
-      assert.ok(lines.every((line) => line === line.trimEnd()));
-    }),
+    fc.property(
+      fc.array(fc.record({ id: fc.string({ unit: "grapheme-ascii", minLength: 1 }), n: fc.nat() }), { maxLength: 8 }),
+      (rows) => {
+        const safe = rows.map((r) => ({ id: r.id.replace(/\s/g, "_"), n: r.n }));
+        const lines = renderTable(columns, safe).trimEnd().split("\n");
+        // Cells hold no spaces, so a column starts wherever a non-space follows two or more spaces.
+        const starts = lines.map((line) => [...line.matchAll(/(?<= {2})\S/g)].map((m) => m.index).join(","));
+        assert.equal(new Set(starts).size, 1);
+        assert.ok(lines.every((line) => line === line.trimEnd()));
+      },
+    ),
   );
 });
 
@@ -38,7 +41,14 @@ test("control characters in values cannot reach the terminal", () => {
 });
 
 test("details are key/value lines with aligned values", () => {
-  assert.equal(renderDetails([["id", "vpc-1"], ["generation", 2], ["eip", null]]), "id          vpc-1\ngeneration  2\neip         -\n");
+  assert.equal(
+    renderDetails([
+      ["id", "vpc-1"],
+      ["generation", 2],
+      ["eip", null],
+    ]),
+    "id          vpc-1\ngeneration  2\neip         -\n",
+  );
 });
 
 test("times drop their milliseconds", () => {

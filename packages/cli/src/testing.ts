@@ -22,7 +22,7 @@ export interface RunResult {
 }
 
 export function fakeFetch(route: Route, requests: RecordedRequest[]): typeof fetch {
-  return (async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+  const impl: typeof fetch = (input, init) => {
     const url = new URL(typeof input === "string" ? input : input instanceof URL ? input.href : input.url);
     const headers = Object.fromEntries(new Headers(init?.headers).entries());
     const text = typeof init?.body === "string" ? init.body : undefined;
@@ -39,23 +39,26 @@ export function fakeFetch(route: Route, requests: RecordedRequest[]): typeof fet
       status: 404,
       body: { error: { code: "NotFound", message: `no route ${request.method} ${request.path}`, requestId: "r" } },
     };
-    if (answer instanceof Error) throw answer;
+    if (answer instanceof Error) return Promise.reject(answer);
     if ("stream" in answer) {
       const encoder = new TextEncoder();
       const chunks = answer.stream;
-      return new Response(
-        new ReadableStream({
-          start(controller) {
-            for (const chunk of chunks) controller.enqueue(encoder.encode(chunk));
-            controller.close();
-          },
-        }),
-        { status: 200, headers: { "content-type": "text/event-stream" } },
+      return Promise.resolve(
+        new Response(
+          new ReadableStream({
+            start(controller) {
+              for (const chunk of chunks) controller.enqueue(encoder.encode(chunk));
+              controller.close();
+            },
+          }),
+          { status: 200, headers: { "content-type": "text/event-stream" } },
+        ),
       );
     }
     const body = answer.body === undefined ? null : JSON.stringify(answer.body);
-    return new Response(answer.status === 204 ? null : body, { status: answer.status });
-  }) as typeof fetch;
+    return Promise.resolve(new Response(answer.status === 204 ? null : body, { status: answer.status }));
+  };
+  return impl;
 }
 
 export async function runWith(

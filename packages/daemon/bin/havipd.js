@@ -12,7 +12,9 @@ if (major >= 24) {
   const self = realpathSync(fileURLToPath(import.meta.url));
   const node = fileURLToPath(new URL("../../../.tools/bin/node", pathToFileURL(self)));
   if (!existsSync(node)) {
-    console.error(`havipd: needs Node 24 or newer (this is Node ${process.versions.node}); in the repository run "source scripts/node-env.sh" (see README)`);
+    console.error(
+      `havipd: needs Node 24 or newer (this is Node ${process.versions.node}); in the repository run "source scripts/node-env.sh" (see README)`,
+    );
     process.exit(1);
   }
   const child = spawn(node, [self, ...process.argv.slice(2)], { stdio: "inherit" });

@@ -36,7 +36,8 @@ export async function startDaemon(options: DaemonOptions, logging: LogSetup): Pr
   } else {
     const verb = operator.source === "created" ? "generated and written to" : "read from";
     logger.info({ path: operator.path }, `operator token ${verb} ${operator.path}`);
-    if (operator.tightenedMode === true) logger.warn({ path: operator.path }, "token file was readable by others; set to 0600");
+    if (operator.tightenedMode === true)
+      logger.warn({ path: operator.path }, "token file was readable by others; set to 0600");
   }
 
   logger.info({ database: database.display }, `opening ${database.display}`);

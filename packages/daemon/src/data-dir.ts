@@ -1,12 +1,12 @@
 // The data directory holds the embedded database and the generated operator token. It is created on
 // first start (owner-only) and must be writable: we find out now rather than at the first write.
-import { mkdir, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { mkdir, rm, stat, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { StartupError } from "./startup-error.ts";
 
 export async function prepareDataDir(dir: string): Promise<void> {
   try {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await makeDirectory(dir);
   } catch (e) {
     throw new StartupError(`data directory ${dir} cannot be created: ${reason(e)}`);
   }
@@ -19,9 +19,32 @@ export async function prepareDataDir(dir: string): Promise<void> {
   }
 }
 
+function codeOf(e: unknown): unknown {
+  return (e as { code?: unknown }).code;
+}
+
+/**
+ * mkdir -p, by hand: Node's recursive mkdir never returns for a path under /proc (ENOENT for a parent that
+ * exists), so each level is created on its own and a level that cannot be created fails at once.
+ */
+async function makeDirectory(dir: string, depth = 0): Promise<void> {
+  try {
+    await mkdir(dir, { mode: 0o700 });
+  } catch (e) {
+    if (codeOf(e) === "EEXIST") {
+      if ((await stat(dir)).isDirectory()) return;
+      throw e;
+    }
+    if (codeOf(e) !== "ENOENT" || depth > 64 || dirname(dir) === dir) throw e;
+    await makeDirectory(dirname(dir), depth + 1);
+    await mkdir(dir, { mode: 0o700 }).catch((again: unknown) => {
+      if (codeOf(again) !== "EEXIST") throw again;
+    });
+  }
+}
+
 function reason(e: unknown): string {
-  const code = (e as { code?: unknown }).code;
-  switch (code) {
+  switch (codeOf(e)) {
     case "EACCES":
     case "EPERM":
       return "permission denied";
@@ -33,6 +56,8 @@ function reason(e: unknown): string {
       return "no space left on device";
     case "EEXIST":
       return "a file with that name exists";
+    case "ENOENT":
+      return "no such file or directory";
     default:
       return e instanceof Error ? e.message : String(e);
   }

@@ -23,7 +23,14 @@ export function createLogging(level: LogLevel, format: LogFormat, out: LogSink =
   };
 }
 
-const LEVEL_NAMES: Record<number, string> = { 10: "TRACE", 20: "DEBUG", 30: "INFO", 40: "WARN", 50: "ERROR", 60: "FATAL" };
+const LEVEL_NAMES: Record<number, string> = {
+  10: "TRACE",
+  20: "DEBUG",
+  30: "INFO",
+  40: "WARN",
+  50: "ERROR",
+  60: "FATAL",
+};
 const OMITTED = new Set(["level", "time", "msg", "pid", "hostname", "service"]);
 
 /** Turns pino JSON lines into "12:34:56.789 INFO  message key=value". */

@@ -13,7 +13,10 @@ test("listen failures say where and why in one line", () => {
     listenFailure(withCode("listen EADDRINUSE: address already in use 127.0.0.1:7480", "EADDRINUSE"), at).message,
     "cannot listen on 127.0.0.1:7480: address already in use (is another havipd running?)",
   );
-  assert.match(listenFailure(withCode("x", "EACCES"), { host: "::1", port: 80 }).message, /^cannot listen on \[::1\]:80: permission denied/);
+  assert.match(
+    listenFailure(withCode("x", "EACCES"), { host: "::1", port: 80 }).message,
+    /^cannot listen on \[::1\]:80: permission denied/,
+  );
   assert.match(listenFailure(new Error("odd\nsecond line"), at).message, /^cannot listen on 127\.0\.0\.1:7480: odd$/);
 });
 
@@ -23,7 +26,10 @@ test("database failures hide the password and name the reason", () => {
   assert.equal(refused, "cannot reach the database (PostgreSQL postgres://u:***@127.0.0.1:1/db): connection refused");
   const aggregate = Object.assign(new AggregateError([withCode("connect ECONNREFUSED ::1:1", "ECONNREFUSED")], ""), {});
   assert.match(databaseFailure(aggregate, pg).message, /: connection refused$/);
-  assert.match(databaseFailure(withCode('password authentication failed for user "u"', "28P01"), pg).message, /authentication failed$/);
+  assert.match(
+    databaseFailure(withCode('password authentication failed for user "u"', "28P01"), pg).message,
+    /authentication failed$/,
+  );
   const sqlite = resolveDatabase("/nope/x.db", "/d");
   assert.equal(
     databaseFailure(withCode("unable to open database file", "ERR_SQLITE_ERROR"), sqlite).message,

@@ -5,7 +5,18 @@ import { ManualClock, MemoryPort, checkFrame, gratuitousArp, ip, udpFrame } from
 import { DROP_REASONS } from "./reasons.ts";
 import { Fabric, SpecError } from "./fabric.ts";
 import type { Port } from "./ports/port.ts";
-import { EDGE_MAC, EIP_CLIENT, HAVIP, NET, ROUTER_MAC, VM, harness, resolveGateway, seedSpec, type Harness } from "./test-support.ts";
+import {
+  EDGE_MAC,
+  EIP_CLIENT,
+  HAVIP,
+  NET,
+  ROUTER_MAC,
+  VM,
+  harness,
+  resolveGateway,
+  seedSpec,
+  type Harness,
+} from "./test-support.ts";
 
 type Vm = { mac: string; ip: string; port: string };
 
@@ -112,10 +123,12 @@ describe("spec changes while traffic flows", () => {
   it("refuses an invalid batch as a whole and keeps running the previous spec", () => {
     const h = started();
     assert.throws(
-      () => { h.fabric.applyChanges([
+      () => {
+        h.fabric.applyChanges([
           { op: "delete", kind: "vnic", id: VM.CLIENT.id }, // its EIP would point nowhere
           { op: "upsert", kind: "vnic", value: { ...VM.C, id: "eni-c2", port: "p-c2" } }, // same MAC and IP as vm-C
-        ]); },
+        ]);
+      },
       (err: unknown) => err instanceof SpecError && err.problems.length === 3,
     );
     unrelatedTrafficStillFlows(h);
@@ -123,7 +136,9 @@ describe("spec changes while traffic flows", () => {
 
   it("releases the holder when its vNIC goes or leaves the member list, and reports it", () => {
     const h = started();
-    h.fabric.applyChanges([{ op: "upsert", kind: "havip", value: { ...HAVIP, subnetId: "subnet-app", members: [VM.B.id] } }]);
+    h.fabric.applyChanges([
+      { op: "upsert", kind: "havip", value: { ...HAVIP, subnetId: "subnet-app", members: [VM.B.id] } },
+    ]);
     assert.equal(h.fabric.holderOf(HAVIP.id), null);
     assert.deepEqual(h.observations.at(-1), {
       kind: "holder-released",
@@ -159,7 +174,10 @@ describe("the fabric", () => {
     assert.equal(c.ports[VM.A.port]?.drops, 1);
     assert.equal(c.ports[VM.A.port]?.rxFrames, 2);
     assert.equal(c.ports[VM.B.port]?.txFrames, 1, "the flooded announcement");
-    assert.equal(c.frames.in, c.frames.forwarded + c.frames.flooded + c.frames.arpReplies + c.frames.consumed + c.frames.dropped);
+    assert.equal(
+      c.frames.in,
+      c.frames.forwarded + c.frames.flooded + c.frames.arpReplies + c.frames.consumed + c.frames.dropped,
+    );
     assert.deepEqual(JSON.parse(JSON.stringify(c)), c);
   });
 
@@ -195,7 +213,13 @@ describe("the fabric", () => {
         echo = r;
       },
     };
-    const bounceVm = { id: "eni-bounce", mac: "02:00:00:00:01:0f", ip: "10.0.1.15", port: "p-bounce", subnetId: "subnet-app" };
+    const bounceVm = {
+      id: "eni-bounce",
+      mac: "02:00:00:00:01:0f",
+      ip: "10.0.1.15",
+      port: "p-bounce",
+      subnetId: "subnet-app",
+    };
     h.fabric.applyChanges([{ op: "upsert", kind: "vnic", value: bounceVm }]);
     h.fabric.attachPort(bouncer);
     h.port(VM.CLIENT.port).inject(toRouter(VM.CLIENT, bounceVm.ip));
@@ -223,7 +247,9 @@ describe("the fabric", () => {
 
   it("refuses a second port with the same id, and a spec that does not compile", () => {
     const h = started();
-    assert.throws(() => { h.fabric.attachPort(new MemoryPort(VM.A.port)); }, /already attached/);
+    assert.throws(() => {
+      h.fabric.attachPort(new MemoryPort(VM.A.port));
+    }, /already attached/);
     assert.throws(() => new Fabric({ ...seedSpec(), routerMac: "nope" }), SpecError);
   });
 });

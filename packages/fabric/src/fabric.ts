@@ -121,7 +121,9 @@ export class Fabric {
   private lastVerdict: Verdict = VERDICT.NONE;
   private lastDrop = -1;
   private lastDetail: string | null = null;
-  private lastSentTo: number[] = [];
+  // The ports the last frame was sent to: indices in a reused array (no allocation per frame).
+  private lastSentTo = new Int32Array(16);
+  private lastSentCount = 0;
   private readonly onObserverError: (error: unknown) => void;
 
   constructor(spec: NetworkSpec = emptySpec(), options: FabricOptions = {}) {
@@ -137,7 +139,8 @@ export class Fabric {
       maxHolderChangesPerSecond: options.maxHolderChangesPerSecond ?? DEFAULT_PIPELINE_CONFIG.maxHolderChangesPerSecond,
       verifyTransportChecksums: options.verifyTransportChecksums ?? DEFAULT_PIPELINE_CONFIG.verifyTransportChecksums,
       neighbourCacheSize: options.neighbourCacheSize ?? DEFAULT_PIPELINE_CONFIG.neighbourCacheSize,
-      neighbourRequestIntervalMs: options.neighbourRequestIntervalMs ?? DEFAULT_PIPELINE_CONFIG.neighbourRequestIntervalMs,
+      neighbourRequestIntervalMs:
+        options.neighbourRequestIntervalMs ?? DEFAULT_PIPELINE_CONFIG.neighbourRequestIntervalMs,
     };
     this.spec = new SpecState(spec);
     const result = compileSpec(this.spec, new Map(), this.clock.now());
@@ -182,7 +185,13 @@ export class Fabric {
     this.bindPorts();
     const at = this.clock.now();
     for (const r of result.released) {
-      this.emit({ kind: "holder-released", havipId: r.havipId, previousVnicId: r.previousVnicId, generation: r.generation, at });
+      this.emit({
+        kind: "holder-released",
+        havipId: r.havipId,
+        previousVnicId: r.previousVnicId,
+        generation: r.generation,
+        at,
+      });
     }
     if (internetChanged) this.resolveNextHop();
   }
@@ -263,16 +272,21 @@ export class Fabric {
     this.lastDrop = out.drop;
     this.lastDetail = out.detail;
     if (out.verdict === VERDICT.DROPPED) slot.counters.drops++;
-    this.lastSentTo.length = 0;
     this.dispatch();
   }
 
   /** Transmits the pipeline's queued frames, then reports its observations. */
   private dispatch(): void {
     const out = this.pipeline.state.out;
+    this.lastSentCount = 0;
     for (let i = 0; i < out.count; i++) {
       const index = out.ports[i]!;
-      this.lastSentTo.push(index);
+      if (this.lastSentCount === this.lastSentTo.length) {
+        const grown = new Int32Array(this.lastSentTo.length * 2);
+        grown.set(this.lastSentTo);
+        this.lastSentTo = grown;
+      }
+      this.lastSentTo[this.lastSentCount++] = index;
       const slot = this.slots[index];
       if (slot == null) continue;
       const len = out.lens[i]!;
@@ -329,7 +343,7 @@ export class Fabric {
       verdict: VERDICT_NAMES[this.lastVerdict]!,
       reason: this.lastDrop < 0 ? null : dropReasonOf(this.lastDrop),
       detail: this.lastDetail,
-      sentTo: this.lastSentTo.map((i) => this.slots[i]?.port.id ?? `#${i}`),
+      sentTo: Array.from(this.lastSentTo.subarray(0, this.lastSentCount), (i) => this.slots[i]?.port.id ?? `#${i}`),
     };
   }
 

@@ -2,7 +2,15 @@
 // (holder changes, denied claims) and counters out. See README.md for the pipeline, the spec format and the
 // drop reasons.
 export { Fabric, SpecError } from "./fabric.ts";
-export type { FabricCounters, FabricOptions, HaVipCounters, Holder, Outcome, PortCounters, VerdictName } from "./fabric.ts";
+export type {
+  FabricCounters,
+  FabricOptions,
+  HaVipCounters,
+  Holder,
+  Outcome,
+  PortCounters,
+  VerdictName,
+} from "./fabric.ts";
 export type { Clock, Timer, TimerClock } from "./clock.ts";
 export { systemClock } from "./clock.ts";
 export type { ClaimDenied, HolderChanged, HolderReleased, Observation, ObservationListener } from "./observations.ts";
@@ -24,3 +32,9 @@ export type {
 } from "./spec.ts";
 export type { FrameReceiver, Port } from "./ports/port.ts";
 export { translateDestination, translateSource } from "./stages/nat.ts";
+export { VxlanPortSet } from "./ports/vxlan.ts";
+export type { VxlanAttachment, VxlanCounters, VxlanPortSetOptions } from "./ports/vxlan.ts";
+export { FaultyPort } from "./ports/faults.ts";
+export type { FaultCounters, FaultOptions } from "./ports/faults.ts";
+export { CapturePort, PcapFile } from "./ports/capture.ts";
+export type { FrameRecorder } from "./ports/capture.ts";

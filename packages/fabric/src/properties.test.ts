@@ -19,7 +19,18 @@ import {
   vrrpAdvertFrame,
 } from "@havip/testkit";
 import { readIpv4, readMac } from "@havip/wire";
-import { EDGE_MAC, EIP_CLIENT, EIP_HAVIP, HAVIP, NET, ROUTER_MAC, VM, harness, resolveGateway, type Harness } from "./test-support.ts";
+import {
+  EDGE_MAC,
+  EIP_CLIENT,
+  EIP_HAVIP,
+  HAVIP,
+  NET,
+  ROUTER_MAC,
+  VM,
+  harness,
+  resolveGateway,
+  type Harness,
+} from "./test-support.ts";
 
 const VMS = [VM.A, VM.B, VM.C, VM.CLIENT, VM.X];
 type Vm = (typeof VMS)[number];
@@ -90,17 +101,39 @@ function build(f: FrameSpec): Uint8Array {
   const base = { srcMac: me.mac, dstMac, src, dst: f.dst, ttl: f.ttl };
   switch (f.kind) {
     case "udp":
-      return udpFrame({ ...base, srcPort: f.ports[0], dstPort: f.ports[1], payload: f.payload, checksum: f.ports[0] % 5 !== 0 });
+      return udpFrame({
+        ...base,
+        srcPort: f.ports[0],
+        dstPort: f.ports[1],
+        payload: f.payload,
+        checksum: f.ports[0] % 5 !== 0,
+      });
     case "tcp":
       return tcpFrame({ ...base, srcPort: f.ports[0], dstPort: f.ports[1], payload: f.payload, seq: f.ports[0] * 7 });
     case "echo":
       return icmpEchoFrame({ ...base, id: f.ports[0], seq: f.ports[1], payload: f.payload });
     case "error": {
-      const offending = udpFrame({ srcMac: dstMac, dstMac: me.mac, src: f.dst, dst: src, srcPort: f.ports[1], dstPort: f.ports[0], payload: f.payload });
+      const offending = udpFrame({
+        srcMac: dstMac,
+        dstMac: me.mac,
+        src: f.dst,
+        dst: src,
+        srcPort: f.ports[1],
+        dstPort: f.ports[0],
+        payload: f.payload,
+      });
       return icmpErrorFrame({ ...base, type: 3, code: 3, embedded: ipPacketOf(offending) });
     }
     case "vrrp":
-      return vrrpAdvertFrame({ srcMac: me.mac, src, dst: f.dst, dstMac, version: f.ports[0] % 2 === 0 ? 2 : 3, vrid: f.ports[1] & 0xff, addresses: [HAVIP.ip] });
+      return vrrpAdvertFrame({
+        srcMac: me.mac,
+        src,
+        dst: f.dst,
+        dstMac,
+        version: f.ports[0] % 2 === 0 ? 2 : 3,
+        vrid: f.ports[1] & 0xff,
+        addresses: [HAVIP.ip],
+      });
     case "arp-request":
       return arpFrame({ op: "request", src: me.mac, dst: dstMac, senderIp: src, targetIp: f.dst });
     case "arp-reply":
@@ -112,7 +145,11 @@ function build(f: FrameSpec): Uint8Array {
 
 /** A valid frame, then some bytes overwritten and maybe truncated or extended. */
 const mutatedFrame = fc
-  .tuple(frameSpec, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }), fc.integer({ min: -30, max: 8 }))
+  .tuple(
+    frameSpec,
+    fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }),
+    fc.integer({ min: -30, max: 8 }),
+  )
   .map(([f, edits, cut]): [Sender, Uint8Array] => {
     const frame = build(f);
     for (const [at, v] of edits) frame[at % frame.length] = v;
@@ -134,7 +171,8 @@ function portOf(s: Sender): string {
 function allowedSources(h: Harness, sender: Vm): { macs: Set<number>; ips: Set<number> } {
   const held = h.fabric.holderOf(HAVIP.id)?.vnicId === sender.id;
   const macs = new Set([mac(sender.mac), mac(ROUTER_MAC), mac(EDGE_MAC)]);
-  const ips = new Set([ip(sender.ip), 0]);
+  // The fabric's own address on the internet side: the sender of its next-hop ARP requests.
+  const ips = new Set([ip(sender.ip), 0, ip(NET.edgeIp)]);
   if (held) {
     macs.add(mac(HAVIP.virtualMac));
     ips.add(ip(HAVIP.ip));
@@ -243,16 +281,35 @@ describe("pipeline properties", () => {
           const m = s.form === "spoofed-member-mac" ? (s.vm.id === VM.A.id ? VM.B.mac : VM.A.mac) : s.vm.mac;
           const frame =
             s.form === "unicast-reply"
-              ? arpFrame({ op: "reply", src: m, dst: ROUTER_MAC, senderIp: HAVIP.ip, targetMac: ROUTER_MAC, targetIp: "10.0.1.1" })
+              ? arpFrame({
+                  op: "reply",
+                  src: m,
+                  dst: ROUTER_MAC,
+                  senderIp: HAVIP.ip,
+                  targetMac: ROUTER_MAC,
+                  targetIp: "10.0.1.1",
+                })
               : gratuitousArp({ mac: m, ip: HAVIP.ip, op: s.form === "reply" ? "reply" : "request" });
           h.port(s.vm.port).inject(frame);
           h.clock.advance(s.wait);
           const holder = h.fabric.holderOf(HAVIP.id);
-          assert.ok(holder === null || holder.vnicId === VM.A.id || holder.vnicId === VM.B.id, `holder ${holder?.vnicId}`);
+          assert.ok(
+            holder === null || holder.vnicId === VM.A.id || holder.vnicId === VM.B.id,
+            `holder ${holder?.vnicId}`,
+          );
           assert.equal(holder?.generation ?? 0, changes);
           // Traffic to the HAVIP reaches exactly the holder (or nobody).
           h.drain();
-          h.port(VM.CLIENT.port).inject(udpFrame({ srcMac: VM.CLIENT.mac, dstMac: ROUTER_MAC, src: VM.CLIENT.ip, dst: HAVIP.ip, srcPort: 1, dstPort: ++seq }));
+          h.port(VM.CLIENT.port).inject(
+            udpFrame({
+              srcMac: VM.CLIENT.mac,
+              dstMac: ROUTER_MAC,
+              src: VM.CLIENT.ip,
+              dst: HAVIP.ip,
+              srcPort: 1,
+              dstPort: ++seq,
+            }),
+          );
           const reached = Object.keys(h.drain());
           const holderPort = holder === null ? [] : [holder.vnicId === VM.A.id ? VM.A.port : VM.B.port];
           assert.deepEqual(reached, holderPort);

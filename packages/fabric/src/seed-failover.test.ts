@@ -4,17 +4,18 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { TCP_FLAGS } from "@havip/wire";
+import { checkFrame, gratuitousArp, arpRequest, ip, mac, tcpFrame, udpFrame, type FrameSummary } from "@havip/testkit";
 import {
-  checkFrame,
-  gratuitousArp,
-  arpRequest,
-  ip,
-  mac,
-  tcpFrame,
-  udpFrame,
-  type FrameSummary,
-} from "@havip/testkit";
-import { EDGE_MAC, EIP_HAVIP, HAVIP, NET, ROUTER_MAC, VM, harness, resolveGateway, type Harness } from "./test-support.ts";
+  EDGE_MAC,
+  EIP_HAVIP,
+  HAVIP,
+  NET,
+  ROUTER_MAC,
+  VM,
+  harness,
+  resolveGateway,
+  type Harness,
+} from "./test-support.ts";
 
 /** The only frame delivered anywhere since the last drain, checked (checksums first), and its port. */
 function onlyDelivery(h: Harness): { port: string; frame: FrameSummary } {
@@ -85,7 +86,14 @@ describe("seed 001: a failover, step by step", () => {
     h.port(VM.A.port).inject(gratuitousArp({ mac: VM.A.mac, ip: HAVIP.ip }));
     assert.deepEqual(fabric.holderOf(HAVIP.id), { vnicId: VM.A.id, generation: 1, since: h.clock.now() });
     assert.deepEqual(h.observations, [
-      { kind: "holder-changed", havipId: HAVIP.id, vnicId: VM.A.id, previousVnicId: null, generation: 1, at: h.clock.now() },
+      {
+        kind: "holder-changed",
+        havipId: HAVIP.id,
+        vnicId: VM.A.id,
+        previousVnicId: null,
+        generation: 1,
+        at: h.clock.now(),
+      },
     ]);
     // The announcement reaches the other member with the HAVIP's virtual MAC as sender.
     const flooded = onlyDelivery(h);
@@ -174,7 +182,14 @@ describe("seed 001: a failover, step by step", () => {
     h.port(VM.A.port).inject(replyFromHavip(VM.A, 50002));
     assert.deepEqual(h.drain(), {});
     assert.equal(fabric.lastOutcome().reason, "fenced-stale-holder");
-    const stale = udpFrame({ srcMac: VM.A.mac, dstMac: ROUTER_MAC, src: HAVIP.ip, dst: VM.CLIENT.ip, srcPort: 53, dstPort: 5000 });
+    const stale = udpFrame({
+      srcMac: VM.A.mac,
+      dstMac: ROUTER_MAC,
+      src: HAVIP.ip,
+      dst: VM.CLIENT.ip,
+      srcPort: 53,
+      dstPort: 5000,
+    });
     h.port(VM.A.port).inject(stale);
     assert.deepEqual(h.drain(), {});
     assert.equal(fabric.lastOutcome().reason, "fenced-stale-holder");

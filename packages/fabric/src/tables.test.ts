@@ -48,7 +48,13 @@ describe("compiling the spec", () => {
 
   it("finds a MAC whose low 32 bits collide with another's", () => {
     const spec = seedSpec();
-    spec.vnics.push({ id: "eni-twin", subnetId: "subnet-app", mac: "06:00:00:00:01:0b", ip: "10.0.1.40", port: "p-twin" });
+    spec.vnics.push({
+      id: "eni-twin",
+      subnetId: "subnet-app",
+      mac: "06:00:00:00:01:0b",
+      ip: "10.0.1.40",
+      port: "p-twin",
+    });
     const r = compile(spec);
     assert.ok(r.ok);
     const vpc = r.tables.vpcs.get("vpc-a")!;
@@ -63,13 +69,19 @@ describe("compiling the spec", () => {
     assert.ok(r1.ok);
     const app = r1.tables.subnets.get("subnet-app")!;
     assert.equal(app.carriesBroadcast, true);
-    assert.deepEqual(app.domain.map((v) => v.id), [VM.A.id, VM.B.id]);
+    assert.deepEqual(
+      app.domain.map((v) => v.id),
+      [VM.A.id, VM.B.id],
+    );
     assert.equal(r1.tables.subnets.get("subnet-client")!.carriesBroadcast, false, "no HAVIP");
     // A second HAVIP without a member list opens the domain to the whole subnet.
     spec.havips.push({ id: "havip-2", subnetId: "subnet-app", ip: "10.0.1.51", virtualMac: "02:00:00:00:aa:02" });
     const r2 = compile(spec);
     assert.ok(r2.ok);
-    assert.deepEqual(r2.tables.subnets.get("subnet-app")!.domain.map((v) => v.id), [VM.A.id, VM.B.id, VM.C.id]);
+    assert.deepEqual(
+      r2.tables.subnets.get("subnet-app")!.domain.map((v) => v.id),
+      [VM.A.id, VM.B.id, VM.C.id],
+    );
     spec.subnets[0]!.broadcast = "unicast-only";
     const r3 = compile(spec);
     assert.ok(r3.ok);
@@ -81,8 +93,20 @@ describe("compiling the spec", () => {
     assert.deepEqual(
       problemsOf((s) => {
         s.vpcs.push({ id: "vpc-bad", cidr: "10.0.0.1/16" });
-        s.subnets.push({ id: "subnet-orphan", vpcId: "vpc-none", cidr: "10.9.0.0/24", gatewayIp: "10.9.0.1", broadcast: "auto" });
-        s.vnics.push({ id: "eni-dup-ip", subnetId: "subnet-app", mac: "02:00:00:00:01:99", ip: VM.B.ip, port: "p-dup" });
+        s.subnets.push({
+          id: "subnet-orphan",
+          vpcId: "vpc-none",
+          cidr: "10.9.0.0/24",
+          gatewayIp: "10.9.0.1",
+          broadcast: "auto",
+        });
+        s.vnics.push({
+          id: "eni-dup-ip",
+          subnetId: "subnet-app",
+          mac: "02:00:00:00:01:99",
+          ip: VM.B.ip,
+          port: "p-dup",
+        });
       }),
       [
         'vpc vpc-bad: invalid CIDR "10.0.0.1/16"',
@@ -99,15 +123,24 @@ describe("compiling the spec", () => {
       [(s) => (s.havips[0]!.ip = VM.C.ip), /address already in use/],
       [(s) => (s.havips[0]!.virtualMac = "02:00:00:00:00:01"), /MAC is the router MAC/],
       [(s) => (s.eips[1]!.publicIp = "198.51.100.10"), /already in use/],
-      [(s) => s.eips.push({ id: "eip-x", publicIp: "198.51.100.99", target: { type: "havip", havipId: HAVIP.id } }), /already has EIP/],
-      [(s) => s.eips.push({ id: "eip-y", publicIp: "198.51.100.98", target: { type: "vnic", vnicId: "eni-none" } }), /unknown target/],
+      [
+        (s) => s.eips.push({ id: "eip-x", publicIp: "198.51.100.99", target: { type: "havip", havipId: HAVIP.id } }),
+        /already has EIP/,
+      ],
+      [
+        (s) => s.eips.push({ id: "eip-y", publicIp: "198.51.100.98", target: { type: "vnic", vnicId: "eni-none" } }),
+        /unknown target/,
+      ],
       [(s) => (s.subnets[0]!.cidr = "10.1.0.0/24"), /is not inside vpc-a/],
       [(s) => (s.subnets[0]!.broadcast = "multicast" as never), /broadcast must be/],
       [(s) => (s.internet!.gateway = "192.0.2.1"), /gateway is not in/],
     ];
     for (const [mutate, pattern] of cases) {
       const problems = problemsOf(mutate);
-      assert.ok(problems.some((p) => pattern.test(p)), `${pattern} in ${problems.join(" | ")}`);
+      assert.ok(
+        problems.some((p) => pattern.test(p)),
+        `${pattern} in ${problems.join(" | ")}`,
+      );
     }
   });
 
@@ -159,7 +192,10 @@ describe("spec state", () => {
       { op: "delete", kind: "eip", id: "eip-none" },
     ]);
     const out = state.toSpec();
-    assert.equal(out.vnics.some((v) => v.id === VM.C.id), false);
+    assert.equal(
+      out.vnics.some((v) => v.id === VM.C.id),
+      false,
+    );
     assert.equal(out.vpcs.at(-1)?.id, "vpc-c");
     assert.equal(out.routerMac, "02:00:00:00:00:02");
     assert.deepEqual(new SpecState(out).toSpec(), out);

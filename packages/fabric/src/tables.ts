@@ -63,14 +63,7 @@ export class VnicEntry {
   inDomain = false;
   eip: EipEntry | null = null;
   nextInBucket: L2Entry | null = null;
-  constructor(
-    id: string,
-    instanceId: string | null,
-    mac: number,
-    ip: number,
-    subnet: SubnetEntry,
-    portId: string,
-  ) {
+  constructor(id: string, instanceId: string | null, mac: number, ip: number, subnet: SubnetEntry, portId: string) {
     this.id = id;
     this.instanceId = instanceId;
     this.mac = mac;

@@ -114,6 +114,8 @@ export function harness(spec: NetworkSpec = seedSpec(), options: FabricOptions =
 
 /** Teaches the fabric the internet gateway's MAC (as its ARP reply would) and clears the ports. */
 export function resolveGateway(h: Harness): void {
-  h.port(NET.port).inject(arpReply({ mac: NET.gatewayMac, ip: NET.gatewayIp, targetMac: EDGE_MAC, targetIp: NET.edgeIp }));
+  h.port(NET.port).inject(
+    arpReply({ mac: NET.gatewayMac, ip: NET.gatewayIp, targetMac: EDGE_MAC, targetIp: NET.edgeIp }),
+  );
   h.drain();
 }

@@ -17,7 +17,6 @@ import type { KeepalivedConfig } from "./keepalived-config.ts";
 import { currentVrrpState, parseKeepalivedLog } from "./keepalived-log.ts";
 import type { KeepalivedEvent, VrrpState } from "./keepalived-log.ts";
 import { checkInstanceName, checkPrefix, DEFAULT_PREFIX, isRole, namespaceName, vxlanTempName } from "./names.ts";
-import type { Role } from "./names.ts";
 import { addNamespace, deleteNamespace, killNamespaceProcesses, listNamespaces, runIn, runResultIn } from "./netns.ts";
 import { requirePrograms, requireRoot } from "./preflight.ts";
 import { isRunning, stopProcessTree } from "./proc.ts";
@@ -225,7 +224,7 @@ export class Lab {
       throw new LabError("Lab.InstanceExists", `The lab already has an instance '${spec.name}'`);
     }
     await refuseTaken([record.namespace], this.stateDir);
-    const tempName = vxlanTempName(this.prefix, spec.vni);
+    const tempName = vxlanTempName(spec.vni);
     this.#store.update((s) => {
       s.namespaces.push({ name: record.namespace, role });
       s.links.push({
@@ -535,5 +534,3 @@ function fileSize(file: string): number {
 function nodePath(): string {
   return process.execPath;
 }
-
-export type { Role };

@@ -6,9 +6,9 @@ import { checkInstanceName, checkPrefix, MAX_INTERFACE_NAME, namespaceName, vxla
 
 const invalidName = (e: unknown) => isLabError(e, "Lab.InvalidName");
 
-test("prefixes: a letter, up to four letters or digits, and a dash", () => {
-  for (const ok of ["hvl-", "hvt1-", "a-", "abcde-"]) checkPrefix(ok);
-  for (const bad of ["hvl", "-", "1hv-", "abcdef-", "HV-", "hv_", "hv--", ""]) {
+test("prefixes: a letter, up to eleven letters or digits, and a dash", () => {
+  for (const ok of ["hvl-", "hvt1-", "a-", "abcde-", "hvt1k3z-", "a23456789012-"]) checkPrefix(ok);
+  for (const bad of ["hvl", "-", "1hv-", "a234567890123-", "HV-", "hv_", "hv--", "hv-x-", ""]) {
     assert.throws(() => {
       checkPrefix(bad);
     }, invalidName);
@@ -24,14 +24,23 @@ test("instance names: lower-case, digits and inner dashes, not a role", () => {
   }
 });
 
-test("every valid prefix and VNI gives a temporary VXLAN name that fits IFNAMSIZ", () => {
-  const prefix = fc.stringMatching(/^[a-z][a-z0-9]{0,4}-$/);
+test("every VNI gives a temporary VXLAN name that fits IFNAMSIZ", () => {
   fc.assert(
-    fc.property(prefix, fc.integer({ min: 1, max: 2 ** 24 - 1 }), (p, vni) => {
-      checkPrefix(p);
-      return vxlanTempName(p, vni).length <= MAX_INTERFACE_NAME;
-    }),
+    fc.property(fc.integer({ min: 1, max: 2 ** 24 - 1 }), (vni) => vxlanTempName(vni).length <= MAX_INTERFACE_NAME),
   );
-  assert.equal(vxlanTempName("abcde-", 16777215).length, 15);
+  assert.equal(vxlanTempName(16777215), "vx16777215");
   assert.equal(namespaceName("hvl-", "vm-a"), "hvl-vm-a");
+});
+
+test("property: no lab's namespaces start with another lab's prefix", () => {
+  const prefix = fc.stringMatching(/^[a-z][a-z0-9]{0,11}-$/);
+  const name = fc.stringMatching(/^[a-z0-9](?:[a-z0-9-]{0,22}[a-z0-9])?$/);
+  fc.assert(
+    fc.property(prefix, prefix, name, (mine, theirs, instance) => {
+      checkPrefix(mine);
+      checkPrefix(theirs);
+      return mine === theirs || !namespaceName(theirs, instance).startsWith(mine);
+    }),
+    { numRuns: 2000 },
+  );
 });

@@ -8,9 +8,9 @@ export const DEFAULT_PREFIX = "hvl-";
 export const ROLES = ["fabric", "underlay", "internet"] as const;
 export type Role = (typeof ROLES)[number];
 
-// A prefix is short because a VXLAN device's temporary name, `<prefix>v<VNI>`, must fit the kernel's
-// 15-character interface names, and a VNI has up to 8 digits.
-const PREFIX = /^[a-z][a-z0-9]{0,4}-$/;
+// The only '-' of a prefix is its last character, so no lab's prefix is the start of another lab's
+// namespace names (the sweep in labDown can never reach another lab).
+const PREFIX = /^[a-z][a-z0-9]{0,11}-$/;
 const INSTANCE = /^[a-z0-9](?:[a-z0-9-]{0,22}[a-z0-9])?$/;
 
 export const MAX_INTERFACE_NAME = 15;
@@ -19,7 +19,7 @@ export function checkPrefix(prefix: string): void {
   if (!PREFIX.test(prefix)) {
     throw new LabError(
       "Lab.InvalidName",
-      `Lab prefix '${prefix}' must be a lower-case letter, up to 4 more letters or digits, and a '-' (e.g. 'hvl-')`,
+      `Lab prefix '${prefix}' must be a lower-case letter, up to 11 more letters or digits, and a '-' (e.g. 'hvl-')`,
     );
   }
 }
@@ -45,7 +45,11 @@ export function namespaceName(prefix: string, name: string): string {
   return `${prefix}${name}`;
 }
 
-/** The name a VXLAN device has in the underlay namespace before it moves into its instance as eth0. */
-export function vxlanTempName(prefix: string, vni: number): string {
-  return `${prefix}v${vni}`;
+/**
+ * The name a VXLAN device has in the underlay namespace before it moves into its instance as eth0. The
+ * underlay belongs to one lab and a VNI to one instance, so the name is unique without the prefix, and it
+ * fits the kernel's 15 characters (a VNI has up to 8 digits).
+ */
+export function vxlanTempName(vni: number): string {
+  return `vx${vni}`;
 }

@@ -28,9 +28,12 @@ export function commandLine(program: string, args: readonly string[]): string {
 /** Runs a program; resolves with its exit code, whatever it is. Rejects when it cannot run or times out. */
 export function runResult(program: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const path = lookupProgram(program);
+  // Not found is not installed (execFile would say ENOENT, or EACCES when PATH has an unreadable directory).
+  if (path === undefined) return Promise.reject(programMissing(program));
   return new Promise((resolve, reject) => {
     const child = execFile(
-      resolveProgram(program),
+      path,
       args,
       { timeout: timeoutMs, killSignal: "SIGKILL", maxBuffer: 16 * 1024 * 1024, encoding: "utf8" },
       (error, stdout, stderr) => {
@@ -77,18 +80,22 @@ export async function run(program: string, args: readonly string[], options: Run
   return result;
 }
 
-const resolved = new Map<string, string>();
+const found = new Map<string, string>();
 
-// PATH may lack the sbin directories where ip and keepalived live, so resolve names once ourselves.
-export function resolveProgram(program: string): string {
+// PATH may lack the sbin directories where ip and keepalived live, so look names up ourselves, once.
+function lookupProgram(program: string): string | undefined {
   if (program.includes("/")) return program;
-  let path = resolved.get(program);
+  let path = found.get(program);
   if (path === undefined) {
     path = findProgram(program);
-    if (path === undefined) return program; // execFile then reports ENOENT, turned into Lab.ProgramMissing
-    resolved.set(program, path);
+    if (path !== undefined) found.set(program, path);
   }
   return path;
+}
+
+/** The path of a program for an argument vector (its bare name when it is not installed). */
+export function resolveProgram(program: string): string {
+  return lookupProgram(program) ?? program;
 }
 
 function tail(stderr: string): string {

@@ -52,13 +52,13 @@ async function follow(ctx: Context, client: ApiClient, since: number): Promise<v
   const signal = ctx.environment.signal;
   const stopped = (): boolean => signal?.aborted === true; // changes while we wait: not narrowed
   let last = since;
-  let connectedOnce = false;
+  const stream = { connectedOnce: false }; // set from a callback, so not a plain local
   let failures = 0;
   if (!ctx.json) ctx.print(renderTable(eventColumns, []));
   while (!stopped()) {
     try {
       await streamOnce(ctx, client, last, {
-        opened: () => (connectedOnce = true),
+        opened: () => (stream.connectedOnce = true),
         event: (event) => {
           last = event.revision;
           failures = 0;
@@ -69,7 +69,7 @@ async function follow(ctx: Context, client: ApiClient, since: number): Promise<v
       if (stopped()) return;
       // An API error (bad token, expired revision) will not heal by retrying; nor will a first connection
       // that never succeeded. A stream that worked and then dropped is resumed.
-      if (e instanceof ApiRequestError || !connectedOnce) throw e;
+      if (e instanceof ApiRequestError || !stream.connectedOnce) throw e;
     }
     if (stopped()) return;
     const delay = RECONNECT_DELAYS_MS[Math.min(failures, RECONNECT_DELAYS_MS.length - 1)] ?? 5000;

@@ -42,7 +42,11 @@ describe("announcements", () => {
       // vm-C sends with vm-B's MAC (a member's), Ethernet and ARP sender alike.
       [VM.C.port, gratuitousArp({ mac: VM.B.mac, ip: HAVIP.ip }), "spoofed-source-mac"],
       // vm-C's own Ethernet source, a member's MAC as ARP sender.
-      [VM.C.port, arpFrame({ op: "request", src: VM.C.mac, senderMac: VM.B.mac, senderIp: HAVIP.ip, targetIp: HAVIP.ip }), "spoofed-source-mac"],
+      [
+        VM.C.port,
+        arpFrame({ op: "request", src: VM.C.mac, senderMac: VM.B.mac, senderIp: HAVIP.ip, targetIp: HAVIP.ip }),
+        "spoofed-source-mac",
+      ],
       // vm-B's genuine frame arriving on vm-A's port is not vm-B's claim (own MAC on its own port).
       [VM.A.port, gratuitousArp({ mac: VM.B.mac, ip: HAVIP.ip }), "spoofed-source-mac"],
     ];

@@ -2,9 +2,30 @@
 // request; on the internet port it answers for its address and every EIP and learns its neighbours.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ManualClock, MemoryPort, arpProbe, arpReply, arpRequest, checkFrame, gratuitousArp, ip, mac } from "@havip/testkit";
+import {
+  ManualClock,
+  MemoryPort,
+  arpProbe,
+  arpReply,
+  arpRequest,
+  checkFrame,
+  gratuitousArp,
+  ip,
+  mac,
+} from "@havip/testkit";
 import { Fabric } from "../fabric.ts";
-import { EDGE_MAC, EIP_CLIENT, EIP_HAVIP, HAVIP, NET, ROUTER_MAC, VM, harness, seedSpec, type Harness } from "../test-support.ts";
+import {
+  EDGE_MAC,
+  EIP_CLIENT,
+  EIP_HAVIP,
+  HAVIP,
+  NET,
+  ROUTER_MAC,
+  VM,
+  harness,
+  seedSpec,
+  type Harness,
+} from "../test-support.ts";
 
 /** Sends `frame` from `vm` and returns the checked answer it got back (and asserts nothing else moved). */
 function ask(h: Harness, port: string, frame: Uint8Array) {
@@ -40,7 +61,10 @@ describe("ARP from a vNIC", () => {
 
   it("answers for a vNIC of the subnet, also when asked by unicast or by a probe", () => {
     const h = harness();
-    assert.equal(ask(h, VM.A.port, arpRequest({ mac: VM.A.mac, ip: VM.A.ip, targetIp: VM.B.ip })).arp?.senderMac, mac(VM.B.mac));
+    assert.equal(
+      ask(h, VM.A.port, arpRequest({ mac: VM.A.mac, ip: VM.A.ip, targetIp: VM.B.ip })).arp?.senderMac,
+      mac(VM.B.mac),
+    );
     const unicast = arpRequest({ mac: VM.A.mac, ip: VM.A.ip, targetIp: VM.B.ip, dst: VM.B.mac });
     assert.equal(ask(h, VM.A.port, unicast).arp?.senderMac, mac(VM.B.mac));
     const probe = ask(h, VM.A.port, arpProbe({ mac: VM.A.mac, targetIp: VM.B.ip }));
@@ -74,7 +98,12 @@ describe("ARP from a vNIC", () => {
 
   it("drops an unsolicited unicast ARP reply", () => {
     const h = harness();
-    unanswered(h, VM.A.port, arpReply({ mac: VM.A.mac, ip: VM.A.ip, targetMac: VM.B.mac, targetIp: VM.B.ip }), "arp-reply-unexpected");
+    unanswered(
+      h,
+      VM.A.port,
+      arpReply({ mac: VM.A.mac, ip: VM.A.ip, targetMac: VM.B.mac, targetIp: VM.B.ip }),
+      "arp-reply-unexpected",
+    );
   });
 });
 
@@ -103,13 +132,20 @@ describe("ARP on the internet port", () => {
       assert.equal(a.arp.senderIp, ip(target));
       assert.equal(a.dst, mac(NET.hostMac));
     }
-    unanswered(h, NET.port, arpRequest({ mac: NET.hostMac, ip: NET.hostIp, targetIp: "198.51.100.99" }), "arp-unknown-target");
+    unanswered(
+      h,
+      NET.port,
+      arpRequest({ mac: NET.hostMac, ip: NET.hostIp, targetIp: "198.51.100.99" }),
+      "arp-unknown-target",
+    );
     assert.deepEqual(h.fabric.neighbours(), [{ ip: ip(NET.hostIp), mac: mac(NET.hostMac) }]);
   });
 
   it("learns from replies and gratuitous ARP on its prefix only", () => {
     const h = harness();
-    h.port(NET.port).inject(arpReply({ mac: NET.gatewayMac, ip: NET.gatewayIp, targetMac: EDGE_MAC, targetIp: NET.edgeIp }));
+    h.port(NET.port).inject(
+      arpReply({ mac: NET.gatewayMac, ip: NET.gatewayIp, targetMac: EDGE_MAC, targetIp: NET.edgeIp }),
+    );
     assert.equal(h.fabric.lastOutcome().verdict, "consumed");
     h.port(NET.port).inject(gratuitousArp({ mac: "02:00:00:00:ee:99", ip: "192.0.2.1" }));
     assert.deepEqual(h.fabric.neighbours(), [{ ip: ip(NET.gatewayIp), mac: mac(NET.gatewayMac) }]);

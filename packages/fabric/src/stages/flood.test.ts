@@ -117,7 +117,14 @@ describe("broadcast domain", () => {
       assert.deepEqual(receivers(h), []);
       assert.equal(h.fabric.lastOutcome().reason, "broadcast-not-carried");
       h.port(n.port).inject(
-        udpFrame({ srcMac: n.mac, dstMac: "ff:ff:ff:ff:ff:ff", src: n.ip, dst: "255.255.255.255", srcPort: 68, dstPort: 67 }),
+        udpFrame({
+          srcMac: n.mac,
+          dstMac: "ff:ff:ff:ff:ff:ff",
+          src: n.ip,
+          dst: "255.255.255.255",
+          srcPort: 68,
+          dstPort: 67,
+        }),
       );
       assert.deepEqual(receivers(h), []);
       h.port(n.port).inject(gratuitousArp({ mac: n.mac, ip: n.ip }));

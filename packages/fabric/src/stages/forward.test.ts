@@ -13,7 +13,19 @@ import {
   udpFrame,
 } from "@havip/testkit";
 import { ICMP_TYPE } from "@havip/wire";
-import { EDGE_MAC, EIP_CLIENT, EIP_HAVIP, HAVIP, NET, ROUTER_MAC, VM, harness, resolveGateway, seedSpec, type Harness } from "../test-support.ts";
+import {
+  EDGE_MAC,
+  EIP_CLIENT,
+  EIP_HAVIP,
+  HAVIP,
+  NET,
+  ROUTER_MAC,
+  VM,
+  harness,
+  resolveGateway,
+  seedSpec,
+  type Harness,
+} from "../test-support.ts";
 
 type Vm = (typeof VM)[keyof typeof VM];
 
@@ -165,7 +177,9 @@ describe("the internet edge", () => {
     dropped(h, NET.port, inbound("198.51.100.99"), "no-route");
     dropped(h, NET.port, inbound(NET.edgeIp), "to-router");
     dropped(h, NET.port, inbound(EIP_CLIENT.publicIp, ROUTER_MAC), "unknown-destination-mac");
-    h.fabric.applyChanges([{ op: "upsert", kind: "eip", value: { id: "eip-spare", publicIp: "198.51.100.12", target: null } }]);
+    h.fabric.applyChanges([
+      { op: "upsert", kind: "eip", value: { id: "eip-spare", publicIp: "198.51.100.12", target: null } },
+    ]);
     dropped(h, NET.port, inbound("198.51.100.12"), "eip-unbound");
   });
 
@@ -203,7 +217,14 @@ describe("the internet edge", () => {
     assert.deepEqual(embedded.subarray(20, 28), original.subarray(20, 28));
 
     // Inbound: the internet sends to the EIP; the client answers "port unreachable", which leaves as the EIP.
-    const inbound = udpFrame({ srcMac: NET.gatewayMac, dstMac: EDGE_MAC, src: NET.remoteIp, dst: EIP_CLIENT.publicIp, srcPort: 9, dstPort: 9999 });
+    const inbound = udpFrame({
+      srcMac: NET.gatewayMac,
+      dstMac: EDGE_MAC,
+      src: NET.remoteIp,
+      dst: EIP_CLIENT.publicIp,
+      srcPort: 9,
+      dstPort: 9999,
+    });
     h.port(NET.port).inject(inbound);
     const [, delivered] = single(h);
     const unreachable = icmpErrorFrame({
@@ -225,6 +246,11 @@ describe("the internet edge", () => {
 
   it("answers nothing for the gateway's ping (the router does not terminate traffic)", () => {
     const h = harness();
-    dropped(h, VM.A.port, icmpEchoFrame({ srcMac: VM.A.mac, dstMac: ROUTER_MAC, src: VM.A.ip, dst: "10.0.1.1" }), "to-router");
+    dropped(
+      h,
+      VM.A.port,
+      icmpEchoFrame({ srcMac: VM.A.mac, dstMac: ROUTER_MAC, src: VM.A.ip, dst: "10.0.1.1" }),
+      "to-router",
+    );
   });
 });

@@ -137,7 +137,7 @@ function toInternet(s: PipelineState, vnic: VnicEntry): void {
   writeMac(out, 0, mac);
   writeMac(out, 6, inet.mac);
   decrementTtl(out);
-  translateSource(out, IP, eip.publicIp);
+  translateSource(out, IP, eip.publicIp | 0);
   s.counters.natOutbound++;
   s.out.send(s.internetPort, out, s.len);
   s.out.verdict = VERDICT.FORWARDED;
@@ -187,7 +187,7 @@ export function forwardFromInternet(s: PipelineState, inet: InternetTable): void
   writeMac(out, 0, target.mac);
   writeMac(out, 6, s.tables.routerMac);
   decrementTtl(out);
-  translateDestination(out, IP, eip.privateIp);
+  translateDestination(out, IP, eip.privateIp | 0);
   s.counters.natInbound++;
   s.out.send(target.portIndex, out, s.len);
   s.out.verdict = VERDICT.FORWARDED;

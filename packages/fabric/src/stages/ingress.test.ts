@@ -75,7 +75,15 @@ describe("ingress checks", () => {
     [
       "a bad UDP checksum",
       () => {
-        const f = udpFrame({ srcMac: VM.A.mac, dstMac: ROUTER_MAC, src: VM.A.ip, dst: VM.CLIENT.ip, srcPort: 1, dstPort: 2, payload: new Uint8Array([1, 2, 3]) });
+        const f = udpFrame({
+          srcMac: VM.A.mac,
+          dstMac: ROUTER_MAC,
+          src: VM.A.ip,
+          dst: VM.CLIENT.ip,
+          srcPort: 1,
+          dstPort: 2,
+          payload: new Uint8Array([1, 2, 3]),
+        });
         f[f.length - 1]! ^= 0xff;
         return f;
       },
@@ -96,7 +104,16 @@ describe("ingress checks", () => {
     [
       "a UDP length that disagrees with the IPv4 payload",
       () => {
-        const f = udpFrame({ srcMac: VM.A.mac, dstMac: ROUTER_MAC, src: VM.A.ip, dst: VM.CLIENT.ip, srcPort: 1, dstPort: 2, checksum: false, payload: new Uint8Array(4) });
+        const f = udpFrame({
+          srcMac: VM.A.mac,
+          dstMac: ROUTER_MAC,
+          src: VM.A.ip,
+          dst: VM.CLIENT.ip,
+          srcPort: 1,
+          dstPort: 2,
+          checksum: false,
+          payload: new Uint8Array(4),
+        });
         f[39] = 9;
         return f;
       },
@@ -146,7 +163,15 @@ describe("ingress checks", () => {
 
   it("accepts a UDP datagram without checksum, and Ethernet padding after the IPv4 packet", () => {
     const h = harness();
-    const f = udpFrame({ srcMac: VM.A.mac, dstMac: ROUTER_MAC, src: VM.A.ip, dst: VM.CLIENT.ip, srcPort: 1, dstPort: 2, checksum: false });
+    const f = udpFrame({
+      srcMac: VM.A.mac,
+      dstMac: ROUTER_MAC,
+      src: VM.A.ip,
+      dst: VM.CLIENT.ip,
+      srcPort: 1,
+      dstPort: 2,
+      checksum: false,
+    });
     const padded = new Uint8Array(60);
     padded.set(f);
     h.port(VM.A.port).inject(padded);

@@ -105,7 +105,8 @@ export function checkIpv4Packet(s: PipelineState): boolean {
   s.srcIp = readIpv4(buf, off + 12);
   s.dstIp = readIpv4(buf, off + 16);
   if (!s.config.verifyTransportChecksums) return true;
-  const code = verifyTransport(buf, off, s.ipHeaderLen, s.ipTotalLen, s.proto, s.srcIp, s.dstIp);
+  // Addresses pass as int32 (`| 0`): a uint32 above 2^31 would be boxed on a call that is not inlined.
+  const code = verifyTransport(buf, off, s.ipHeaderLen, s.ipTotalLen, s.proto, s.srcIp | 0, s.dstIp | 0);
   if (code === 0) return true;
   s.drop(code === 1 ? MALFORMED : BAD_CHECKSUM, code === 1 ? "truncated" : "bad-checksum");
   return false;

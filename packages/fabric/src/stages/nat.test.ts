@@ -53,7 +53,12 @@ function build(f: Flow, src = f.src): Uint8Array {
       // that cuts the TCP checksum field in half cannot be adjusted by anyone, so lengths avoid that).
       const inner = { ...M, src: f.dst, dst: src, ttl: f.ttl, srcPort: f.dport, dstPort: f.sport, payload: f.payload };
       const offending = f.kind === "error-udp" ? udpFrame(inner) : tcpFrame({ ...inner, seq: f.seq });
-      return icmpErrorFrame({ ...base, type: ICMP_TYPE.DEST_UNREACHABLE, code: 3, embedded: ipPacketOf(offending, f.seq % 2 === 0 ? 8 : 20 + (f.seq % 17)) });
+      return icmpErrorFrame({
+        ...base,
+        type: ICMP_TYPE.DEST_UNREACHABLE,
+        code: 3,
+        embedded: ipPacketOf(offending, f.seq % 2 === 0 ? 8 : 20 + (f.seq % 17)),
+      });
     }
   }
 }
@@ -110,9 +115,19 @@ describe("EIP NAT", () => {
     const eip = 0xc6336400 + 10;
     const priv = 0x0a000214;
     const remote = 0xc000024d;
-    const err: Flow = { kind: "error-udp", src: priv, dst: remote, sport: 9999, dport: 9, payload: new Uint8Array(4), ttl: 64, seq: 0 };
+    const err: Flow = {
+      kind: "error-udp",
+      src: priv,
+      dst: remote,
+      sport: 9999,
+      dport: 9,
+      payload: new Uint8Array(4),
+      ttl: 64,
+      seq: 0,
+    };
     const out = build(err);
-    assert.equal(translateSource(out, IP, eip), priv);
+    translateSource(out, IP, eip);
+    assert.deepEqual([...out.subarray(IP + 12, IP + 16)], [0xc6, 0x33, 0x64, 0x0a]);
     const e = IP + 20 + 8;
     assert.deepEqual([...out.subarray(e + 12, e + 20)], [0xc0, 0x00, 0x02, 0x4d, 0xc6, 0x33, 0x64, 0x0a]);
     assert.equal(frameProblem(out), null);

@@ -25,27 +25,30 @@ function write16(buf: Uint8Array, off: number, v: number): void {
   buf[off + 1] = v & 0xff;
 }
 
-/** Outbound: the source address becomes the EIP. `ipOff` is the IPv4 header's offset; returns the old source. */
-export function translateSource(buf: Uint8Array, ipOff: number, newSrc: number): number {
-  return translate(buf, ipOff, IPV4_SRC, IPV4_DST, newSrc);
+// Addresses are taken as int32 or uint32 alike and handled as int32 (`| 0`) inside: on the hot path a uint32
+// above 2^31 would be boxed into a heap number by every call that is not inlined.
+
+/** Outbound: the source address becomes the EIP. `ipOff` is the IPv4 header's offset. */
+export function translateSource(buf: Uint8Array, ipOff: number, newSrc: number): void {
+  translate(buf, ipOff, IPV4_SRC, IPV4_DST, newSrc | 0);
 }
 
-/** Inbound: the destination address (the EIP) becomes the private address; returns the old destination. */
-export function translateDestination(buf: Uint8Array, ipOff: number, newDst: number): number {
-  return translate(buf, ipOff, IPV4_DST, IPV4_SRC, newDst);
+/** Inbound: the destination address (the EIP) becomes the private address. */
+export function translateDestination(buf: Uint8Array, ipOff: number, newDst: number): void {
+  translate(buf, ipOff, IPV4_DST, IPV4_SRC, newDst | 0);
 }
 
 /**
  * Rewrites the address at `field` and adjusts the checksums. In an ICMP error, the embedded packet went the
  * other way, so its `embeddedField` carries the same old address and is rewritten as well.
  */
-function translate(buf: Uint8Array, ipOff: number, field: number, embeddedField: number, next: number): number {
-  const old = readIpv4(buf, ipOff + field);
-  if (old === next) return old;
+function translate(buf: Uint8Array, ipOff: number, field: number, embeddedField: number, next: number): void {
+  const old = readIpv4(buf, ipOff + field) | 0;
+  if (old === next) return;
   writeIpv4(buf, ipOff + field, next);
   write16(buf, ipOff + IPV4_CSUM, checksumAdjust32(read16(buf, ipOff + IPV4_CSUM), old, next));
   // A non-first fragment carries no transport header.
-  if ((buf[ipOff + 6]! & 0x1f) !== 0 || buf[ipOff + 7] !== 0) return old;
+  if ((buf[ipOff + 6]! & 0x1f) !== 0 || buf[ipOff + 7] !== 0) return;
   const headerLen = (buf[ipOff]! & 0x0f) * 4;
   const l4 = ipOff + headerLen;
   const end = ipOff + read16(buf, ipOff + 2);
@@ -60,7 +63,6 @@ function translate(buf: Uint8Array, ipOff: number, field: number, embeddedField:
       translateIcmpError(buf, l4, end, embeddedField, old, next);
       break;
   }
-  return old;
 }
 
 /** Adjusts the TCP checksum (at l4+16) for an address change in the pseudo-header. */
@@ -90,7 +92,7 @@ function translateIcmpError(
   if (buf[e]! >> 4 !== 4) return;
   const eHeaderLen = (buf[e]! & 0x0f) * 4;
   if (eHeaderLen < 20 || e + eHeaderLen > end) return;
-  if (readIpv4(buf, e + embeddedField) !== old) return;
+  if ((readIpv4(buf, e + embeddedField) | 0) !== old) return;
   // Every changed 16-bit word of the ICMP message also adjusts the ICMP checksum (all are at even offsets
   // from the ICMP header, since the embedded header starts at +8 and its length is a multiple of 4).
   let icmpCsum = read16(buf, icmp + ICMP_CSUM_OFF);

@@ -3,7 +3,10 @@
 // changes them incrementally (RFC 1624).
 import { IPPROTO, onesComplementSum, verifyTcpChecksum, verifyUdpChecksum } from "@havip/wire";
 
-/** 0: valid (or not verifiable: a fragment, another protocol); 1: malformed; 2: bad checksum. */
+/**
+ * 0: valid (or not verifiable: a fragment, another protocol); 1: malformed; 2: bad checksum. Addresses may be
+ * given as int32 or uint32 (the pseudo-header sum only takes their 16-bit halves).
+ */
 export function verifyTransport(
   buf: Uint8Array,
   ipOff: number,

@@ -1,0 +1,154 @@
+// The VXLAN port set over loopback: dgram sockets play the instances' VTEPs. No root needed.
+import assert from "node:assert/strict";
+import dgram from "node:dgram";
+import { after, before, describe, it } from "node:test";
+import { ManualClock, checkFrame, gratuitousArp, ip, mac, udpFrame } from "@havip/testkit";
+import { readVni, writeVxlanHeader } from "@havip/wire";
+import { Fabric } from "../fabric.ts";
+import { HAVIP, ROUTER_MAC, VM, seedSpec } from "../test-support.ts";
+import { VxlanPortSet } from "./vxlan.ts";
+
+interface Vtep {
+  socket: dgram.Socket;
+  port: number;
+  inbox: Buffer[];
+  waiters: (() => void)[];
+}
+
+async function vtep(address = "127.0.0.1"): Promise<Vtep> {
+  const socket = dgram.createSocket("udp4");
+  const v: Vtep = { socket, port: 0, inbox: [], waiters: [] };
+  socket.on("message", (msg) => {
+    v.inbox.push(msg);
+    for (const w of v.waiters.splice(0)) w();
+  });
+  await new Promise<void>((resolve) => socket.bind(0, address, resolve));
+  v.port = socket.address().port;
+  return v;
+}
+
+function next(v: Vtep, timeoutMs = 2000): Promise<Buffer> {
+  const ready = v.inbox.shift();
+  if (ready) return Promise.resolve(ready);
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => {
+      reject(new Error("no datagram"));
+    }, timeoutMs);
+    v.waiters.push(() => {
+      clearTimeout(t);
+      resolve(v.inbox.shift()!);
+    });
+  });
+}
+
+function encap(vni: number, frame: Uint8Array): Buffer {
+  const b = Buffer.alloc(8 + frame.length);
+  writeVxlanHeader(b, 0, vni);
+  b.set(frame, 8);
+  return b;
+}
+
+function send(v: Vtep, to: number, datagram: Uint8Array): Promise<void> {
+  return new Promise((resolve, reject) => {
+    v.socket.send(datagram, to, "127.0.0.1", (err) => {
+      if (err) reject(err);
+      else resolve();
+    });
+  });
+}
+
+/** Waits until `cond` holds (the fabric processes datagrams asynchronously to the sender). */
+async function until(cond: () => boolean, timeoutMs = 2000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+describe("VXLAN port set", () => {
+  let set: VxlanPortSet;
+  let fabricPort: number;
+  let a: Vtep;
+  let b: Vtep;
+  let client: Vtep;
+  let stranger: Vtep;
+  let fabric: Fabric;
+
+  before(async () => {
+    set = new VxlanPortSet({ address: "127.0.0.1", port: 0 });
+    fabricPort = (await set.open()).port;
+    [a, b, client, stranger] = await Promise.all([vtep(), vtep(), vtep(), vtep("127.0.0.2")]);
+    fabric = new Fabric(seedSpec(), { clock: new ManualClock() });
+    // One VNI per vNIC; all three instance VTEPs share 127.0.0.1 and differ by VNI.
+    fabric.attachPort(set.addPort(VM.A.port, { remoteAddress: "127.0.0.1", remotePort: a.port, vni: 1001 }));
+    fabric.attachPort(set.addPort(VM.B.port, { remoteAddress: "127.0.0.1", remotePort: b.port, vni: 1002 }));
+    fabric.attachPort(
+      set.addPort(VM.CLIENT.port, {
+        remoteAddress: "127.0.0.1",
+        remotePort: client.port,
+        vni: 1004,
+        matchSourcePort: true,
+      }),
+    );
+  });
+
+  after(async () => {
+    fabric.close();
+    await set.close();
+    for (const v of [a, b, client, stranger]) v.socket.close();
+  });
+
+  it("carries an announcement in and the flooded copy out, each on its vNIC's VNI", async () => {
+    await send(a, fabricPort, encap(1001, gratuitousArp({ mac: VM.A.mac, ip: HAVIP.ip })));
+    const flooded = await next(b);
+    assert.equal(readVni(flooded, 0), 1002);
+    const f = checkFrame(flooded.subarray(8));
+    assert.equal(f.arp?.senderMac, mac(HAVIP.virtualMac));
+    assert.equal(fabric.holderOf(HAVIP.id)?.vnicId, VM.A.id);
+  });
+
+  it("delivers a client's frame to the holder", async () => {
+    const frame = udpFrame({
+      srcMac: VM.CLIENT.mac,
+      dstMac: ROUTER_MAC,
+      src: VM.CLIENT.ip,
+      dst: HAVIP.ip,
+      srcPort: 5,
+      dstPort: 6,
+    });
+    await send(client, fabricPort, encap(1004, frame));
+    const got = await next(a);
+    assert.equal(readVni(got, 0), 1001);
+    assert.equal(checkFrame(got.subarray(8)).ip?.dst, ip(HAVIP.ip));
+  });
+
+  it("drops and counts frames from an unknown VNI, an unknown source, and malformed datagrams", async () => {
+    const before = { ...set.counters };
+    const frame = gratuitousArp({ mac: VM.B.mac, ip: HAVIP.ip });
+    await send(b, fabricPort, encap(4242, frame)); // unknown VNI
+    await send(stranger, fabricPort, encap(1002, frame)); // vm-B's VNI from another address
+    await send(a, fabricPort, encap(1004, frame)); // the client's VNI from the right address, wrong source port
+    const noFlag = encap(1002, frame);
+    noFlag[0] = 0;
+    await send(b, fabricPort, noFlag);
+    await send(b, fabricPort, encap(1002, new Uint8Array(6))); // no room for an Ethernet header
+    await until(() => set.counters.rxDatagrams - before.rxDatagrams === 5);
+    assert.equal(set.counters.unknownVni - before.unknownVni, 1);
+    assert.equal(set.counters.unknownSource - before.unknownSource, 2);
+    assert.equal(set.counters.malformed - before.malformed, 2);
+    assert.equal(fabric.holderOf(HAVIP.id)?.vnicId, VM.A.id, "none of them reached the fabric");
+  });
+
+  it("refuses a duplicate attachment and stops carrying a removed port", async () => {
+    assert.throws(
+      () => set.addPort("p-dup", { remoteAddress: "127.0.0.1", remotePort: a.port, vni: 1001 }),
+      /already attached/,
+    );
+    set.removePort(VM.B.port);
+    const before = set.counters.unknownVni;
+    await send(b, fabricPort, encap(1002, gratuitousArp({ mac: VM.B.mac, ip: HAVIP.ip })));
+    await until(() => set.counters.unknownVni === before + 1);
+    assert.equal(fabric.holderOf(HAVIP.id)?.vnicId, VM.A.id);
+  });
+});
