@@ -65,7 +65,10 @@ test("creates send the body, the token and a fresh Idempotency-Key; names resolv
   assert.equal(post.headers["idempotency-key"], "key-1");
   assert.equal(post.headers["content-type"], "application/json");
   assert.match(result.stdout, /^address +10\.0\.1\.50$/m);
-  assert.match(result.stdout, /^holder +vm-B \(i-bbb\), vNIC eni-bbb, since 2025-01-02T03:04:05Z$/m);
+  assert.match(
+    result.stdout,
+    /^holder +vm-B \(i-0000000000000000b\), vNIC eni-0000000000000000b, since 2025-01-02T03:04:05Z$/m,
+  );
 });
 
 test("--idempotency-key makes a repeated command send the same key", async () => {
@@ -82,8 +85,8 @@ test("havip list prints aligned columns with the holder's name and the EIP", asy
   assert.equal(result.code, 0, result.stderr);
   assert.equal(
     result.stdout,
-    "ID       NAME    ADDRESS    STATUS  HOLDER  GENERATION  EIP\n" +
-      "havip-1  db-vip  10.0.1.50  in-use  vm-B    2           198.51.100.7\n",
+    "ID                       NAME    ADDRESS    STATUS  HOLDER  GENERATION  EIP\n" +
+      "havip-00000000000000001  db-vip  10.0.1.50  in-use  vm-B    2           198.51.100.7\n",
   );
 });
 
@@ -119,11 +122,11 @@ test("observe maps an instance to its vNIC in the HAVIP's subnet", async () => {
   );
   assert.equal(result.code, 0, result.stderr);
   assert.deepEqual(only(result.requests, "POST").body, { havipId: havip.id, vnicId: vmA.primaryVnicId });
-  assert.equal(result.stdout, "vm-A (eni-aaa) now holds db-vip (10.0.1.50), generation 3\n");
+  assert.equal(result.stdout, "vm-A (eni-0000000000000000a) now holds db-vip (10.0.1.50), generation 3\n");
 });
 
 test("observe refuses an instance without a vNIC in the HAVIP's subnet, before calling the API", async () => {
-  const elsewhere = instance("i-ccc", "vm-C", "10.0.2.2", "subnet-2");
+  const elsewhere = instance("i-0000000000000000c", "vm-C", "10.0.2.2", "subnet-00000000000000002");
   const result = await runWith(["observe", havip.id, "vm-C"], (r) =>
     r.path === "/v1/instances"
       ? page([elsewhere])
@@ -132,7 +135,10 @@ test("observe refuses an instance without a vNIC in the HAVIP's subnet, before c
         : reads(r),
   );
   assert.equal(result.code, 1);
-  assert.match(result.stderr, /^error: IncorrectState\.HolderNotAllowed: instance vm-C \(i-ccc\) has no vNIC/);
+  assert.match(
+    result.stderr,
+    /^error: IncorrectState\.HolderNotAllowed: instance vm-C \(i-0000000000000000c\) has no vNIC/,
+  );
   assert.equal(result.requests.filter((r) => r.method === "POST").length, 0);
 });
 
@@ -144,7 +150,10 @@ test("unknown and ambiguous names are errors naming the candidates", async () =>
     r.path === "/v1/instances" ? page([vmA, { ...vmB, name: "vm-A" }]) : undefined,
   );
   assert.equal(twins.code, 1);
-  assert.match(twins.stderr, /^error: InvalidParameter: "vm-A" names 2 instances \(i-aaa, i-bbb\); use an id\n$/);
+  assert.match(
+    twins.stderr,
+    /^error: InvalidParameter: "vm-A" names 2 instances \(i-0000000000000000a, i-0000000000000000b\); use an id\n$/,
+  );
   assert.equal(twins.requests.filter((r) => r.method === "DELETE").length, 0);
 });
 
@@ -185,7 +194,7 @@ test("usage errors exit 2: unknown options and commands, missing options, bad va
     ["frob"],
     ["vpc", "list", "--limit", "0"],
     ["subnet", "create", "--vpc", "v", "--cidr", "c", "--zone", "z", "--broadcast", "sometimes"],
-    ["eip", "associate", "eip-1", "--havip", "h", "--vnic", "eni-1"],
+    ["eip", "associate", "eip-00000000000000001", "--havip", "h", "--vnic", "eni-1"],
     ["havip", "update", "h"],
     ["quota", "set"],
     ["observe", "h", "vm-A", "--at", "yesterday"],
@@ -346,4 +355,26 @@ test("events --follow fails at once when havipd cannot be reached at all", async
   const result = await runWith(["events", "--follow"], () => connectionRefused());
   assert.equal(result.code, 1);
   assert.match(result.stderr, /^error: cannot reach havipd at http:\/\/127\.0\.0\.1:7480: connection refused\n$/);
+});
+
+test("a name shaped unlike an id is looked up even when it starts with the id prefix", async () => {
+  const web = { ...vmA, name: "i-web" };
+  const result = await runWith(["instance", "show", "i-web", "--json"], (r) =>
+    r.path === "/v1/instances"
+      ? page([web])
+      : r.path === `/v1/instances/${web.id}`
+        ? { status: 200, body: web }
+        : undefined,
+  );
+  assert.equal(result.code, 0, result.stderr);
+  assert.deepEqual(
+    result.requests.map((r) => r.path),
+    ["/v1/instances", `/v1/instances/${web.id}`],
+  );
+  // An id goes straight to the resource.
+  const direct = await runWith(["instance", "show", vmA.id, "--json"], reads);
+  assert.deepEqual(
+    direct.requests.map((r) => r.path),
+    [`/v1/instances/${vmA.id}`],
+  );
 });

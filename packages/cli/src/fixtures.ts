@@ -13,7 +13,7 @@ export const vpc: Vpc = {
 };
 
 export const subnet: Subnet = {
-  id: "subnet-1",
+  id: "subnet-00000000000000001",
   projectId: "proj-1",
   vpcId: vpc.id,
   name: "web",
@@ -49,11 +49,11 @@ export function instance(id: string, name: string, ip: string, subnetId = subnet
   };
 }
 
-export const vmA = instance("i-aaa", "vm-A", "10.0.1.2");
-export const vmB = instance("i-bbb", "vm-B", "10.0.1.3");
+export const vmA = instance("i-0000000000000000a", "vm-A", "10.0.1.2");
+export const vmB = instance("i-0000000000000000b", "vm-B", "10.0.1.3");
 
 export const havip: HaVip = {
-  id: "havip-1",
+  id: "havip-00000000000000001",
   projectId: "proj-1",
   vpcId: vpc.id,
   subnetId: subnet.id,
@@ -65,7 +65,7 @@ export const havip: HaVip = {
   status: "in-use",
   holder: { instanceId: vmB.id, vnicId: vmB.primaryVnicId, since: at, generation: 2 },
   generation: 2,
-  eip: { id: "eip-1", publicIp: "198.51.100.7" },
+  eip: { id: "eip-00000000000000001", publicIp: "198.51.100.7" },
   createdAt: at,
   updatedAt: at,
 };

@@ -1,6 +1,6 @@
 // A command that takes an id also takes a name (or, for an EIP, its public address), looked up through the
-// list endpoint when that is unambiguous. Anything starting with the kind's id prefix is taken as an id
-// as it is, so an instance named "i-web" has to be named by its id.
+// list endpoint when that is unambiguous. Something shaped like an id of the kind (its prefix and 17 hex
+// digits, docs/reference/api.md) is taken as an id without a lookup.
 import type { ApiClient } from "./client.ts";
 import { ApiRequestError } from "./errors.ts";
 
@@ -23,7 +23,7 @@ export const KINDS = {
 } as const;
 
 export function looksLikeId(kind: { prefix: string }, ref: string): boolean {
-  return ref.startsWith(kind.prefix) && ref.length > kind.prefix.length;
+  return ref.startsWith(kind.prefix) && /^[0-9a-f]{17}$/.test(ref.slice(kind.prefix.length));
 }
 
 /** The id a reference stands for. Names are compared exactly (case-sensitive). */

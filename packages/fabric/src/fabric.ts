@@ -4,6 +4,7 @@
 // they take effect on the next frame.
 import { VERDICT, type Verdict } from "./actions.ts";
 import { systemClock, type Clock } from "./clock.ts";
+import { PortStats } from "./counters.ts";
 import type { Observation, ObservationListener } from "./observations.ts";
 import { Pipeline } from "./pipeline.ts";
 import type { Port } from "./ports/port.ts";
@@ -102,7 +103,7 @@ export interface Outcome {
 
 class PortSlot {
   readonly port: Port;
-  readonly counters: PortCounters = { rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, drops: 0, sendErrors: 0 };
+  readonly counters = new PortStats();
   constructor(port: Port) {
     this.port = port;
   }
@@ -354,7 +355,18 @@ export class Fabric {
       drops[r] = c.drops[i]!;
     });
     const ports: Record<string, PortCounters> = {};
-    for (const slot of this.slots) if (slot !== null) ports[slot.port.id] = { ...slot.counters };
+    for (const slot of this.slots) {
+      if (slot === null) continue;
+      const p = slot.counters;
+      ports[slot.port.id] = {
+        rxFrames: p.rxFrames,
+        rxBytes: p.rxBytes,
+        txFrames: p.txFrames,
+        txBytes: p.txBytes,
+        drops: p.drops,
+        sendErrors: p.sendErrors,
+      };
+    }
     const havips: Record<string, HaVipCounters> = {};
     for (const [id, rt] of this.runtimes) {
       const st = rt.stats;

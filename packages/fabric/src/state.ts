@@ -3,6 +3,7 @@
 // so that processing allocates nothing).
 import { Actions, VERDICT } from "./actions.ts";
 import type { Clock } from "./clock.ts";
+import { PipelineCounters } from "./counters.ts";
 import { DROP_REASONS } from "./reasons.ts";
 import { NeighbourCache } from "./stages/neighbours.ts";
 import type { Tables, VnicEntry } from "./tables.ts";
@@ -31,21 +32,6 @@ export const DEFAULT_PIPELINE_CONFIG: PipelineConfig = Object.freeze({
 /** The largest frame the fabric handles (a VXLAN datagram cannot carry more). */
 export const MAX_FRAME_LEN = 65536;
 
-export class PipelineCounters {
-  framesIn = 0;
-  forwarded = 0;
-  flooded = 0;
-  /** Frames transmitted by floods (one flooded frame may produce several). */
-  floodCopies = 0;
-  arpReplies = 0;
-  consumed = 0;
-  dropped = 0;
-  natOutbound = 0;
-  natInbound = 0;
-  arpRequestsSent = 0;
-  readonly drops = new Float64Array(DROP_REASONS.length);
-}
-
 export class PipelineState {
   tables: Tables;
   /** The vNIC carried by each attached port index (null: none). Maintained by the fabric. */
@@ -55,7 +41,7 @@ export class PipelineState {
   readonly config: PipelineConfig;
   readonly clock: Clock;
   readonly out = new Actions();
-  readonly counters = new PipelineCounters();
+  readonly counters = new PipelineCounters(DROP_REASONS.length);
   readonly neighbours: NeighbourCache;
   /** Output buffer for a forwarded frame that needs rewriting. */
   readonly frameOut = new Uint8Array(MAX_FRAME_LEN);

@@ -6,6 +6,7 @@
 // in service. Holder state lives in HaVipRuntime objects that survive recompiles (keyed by HAVIP id).
 import { isMulticastMac, parseIpv4, parseMac } from "@havip/wire";
 import { broadcastOf, parseCidr, prefixContains, prefixWithin, type Prefix } from "./cidr.ts";
+import { HaVipStats } from "./counters.ts";
 import type { BroadcastMode, HaVipSpec, SpecState } from "./spec.ts";
 
 export const ENTRY = { VNIC: 1, HAVIP: 2, GATEWAY: 3 } as const;
@@ -72,19 +73,6 @@ export class VnicEntry {
     this.vpc = subnet.vpc;
     this.portId = portId;
   }
-}
-
-/** Per-HAVIP counters, carried across recompiles. */
-export class HaVipStats {
-  /** Frames delivered to the holder because they were addressed to the HAVIP (its MAC, IP or EIP). */
-  delivered = 0;
-  /** Valid announcements accepted (holder changes and refreshes). */
-  claims = 0;
-  holderChanges = 0;
-  deniedClaims = 0;
-  stormGuarded = 0;
-  /** Packets sourced from the HAVIP by a non-holder, dropped (fencing). */
-  fenced = 0;
 }
 
 /** Holder state of one HAVIP; survives recompiles. */
@@ -380,7 +368,7 @@ function runtimeFor(h: HaVipSpec, prev: HaVipRuntime | undefined, now: number): 
     // The spec knows a newer holder than we do (e.g. observed by another fabric): adopt it. A new object, so
     // that a failed compile leaves the previous runtime untouched; statistics carry over.
     const rt = new HaVipRuntime(h.holderVnicId ?? null, specGeneration, now);
-    Object.assign(rt.stats, prev.stats);
+    rt.stats.copyFrom(prev.stats);
     return rt;
   }
   return prev;

@@ -41,20 +41,30 @@ export class MemoryPort {
   }
 }
 
-/** A port that only counts what it is sent (benchmarks: no copy, no retention). */
+/**
+ * A port that only counts what it is sent (benchmarks: no copy, no retention). The counts live in a typed array,
+ * so that counting past 2^31 bytes never allocates.
+ */
 export class CountingPort {
   readonly id: string;
-  frames = 0;
-  bytes = 0;
+  private readonly counts = new Float64Array(2);
   private receiver: FrameReceiver | null = null;
+
+  get frames(): number {
+    return this.counts[0]!;
+  }
+
+  get bytes(): number {
+    return this.counts[1]!;
+  }
 
   constructor(id: string) {
     this.id = id;
   }
 
   send(_frame: Uint8Array, len: number): void {
-    this.frames++;
-    this.bytes += len;
+    this.counts[0] = this.counts[0]! + 1;
+    this.counts[1] = this.counts[1]! + len;
   }
 
   setReceiver(receiver: FrameReceiver | null): void {
