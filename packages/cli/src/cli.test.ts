@@ -378,3 +378,36 @@ test("a name shaped unlike an id is looked up even when it starts with the id pr
     [`/v1/instances/${vmA.id}`],
   );
 });
+
+test("events --follow prints aligned lines under one header", async () => {
+  const stop = new AbortController();
+  const event = {
+    revision: 7,
+    at: "2025-01-01T00:00:00.000Z",
+    projectId: "proj-00000000000000001",
+    resource: "havip",
+    id: "havip-00000000000000001",
+    action: "holder-changed",
+    data: null,
+  };
+  const result = await runWith(
+    ["events", "--follow"],
+    (r) => {
+      if (r.path !== "/v1/events") return undefined;
+      if (r.headers["last-event-id"] === "7") {
+        stop.abort();
+        return connectionRefused();
+      }
+      return { stream: [`id: 7\nevent: holder-changed\ndata: ${JSON.stringify(event)}\n\n`] };
+    },
+    { signal: stop.signal },
+  );
+  assert.equal(result.code, 0, result.stderr);
+  const [header, line] = result.stdout.split("\n");
+  for (const column of ["AT", "ACTION", "RESOURCE", "ID", "PROJECT"]) {
+    const at = header!.indexOf(` ${column}`) + 1;
+    assert.notEqual(line![at - 1], undefined);
+    assert.equal(line![at - 1], " ", `column ${column} starts at the same offset`);
+    assert.notEqual(line![at], " ", `column ${column} starts at the same offset`);
+  }
+});

@@ -13,7 +13,7 @@ import type {
   Vnic,
   Vpc,
 } from "@havip/control";
-import { renderDetails, renderTable, time, type Column } from "./table.ts";
+import { cell, renderDetails, renderTable, time, type Column } from "./table.ts";
 
 /** Instance names by id, so holders read "vm-A" rather than an id. Empty when not looked up. */
 export type InstanceNames = ReadonlyMap<string, string>;
@@ -120,9 +120,24 @@ export const eventColumns: Column<ChangeEvent>[] = [
   { header: "PROJECT", value: (e) => e.projectId },
 ];
 
-/** One event as a table line without a header, for `events --follow`. */
+// A followed stream cannot measure its rows in advance: fixed widths that fit typical values.
+const EVENT_WIDTHS = [8, 20, 14, 8, 23];
+
+function fixedLine(cells: string[]): string {
+  return cells
+    .map((text, i) => text.padEnd(EVENT_WIDTHS[i] ?? 0))
+    .join("  ")
+    .trimEnd();
+}
+
+/** The header of `events --follow`. */
+export function eventHeader(): string {
+  return fixedLine(eventColumns.map((c) => c.header));
+}
+
+/** One event as a line under eventHeader(), for `events --follow`. */
 export function eventLine(e: ChangeEvent): string {
-  return renderTable(eventColumns, [e]).split("\n")[1] ?? "";
+  return fixedLine(eventColumns.map((c) => cell(c.value(e))));
 }
 
 export function havipDetails(h: HaVip, names: InstanceNames): string {

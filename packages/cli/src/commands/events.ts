@@ -8,7 +8,7 @@ import { ApiRequestError } from "../errors.ts";
 import { revision } from "../parsers.ts";
 import { SseParser } from "../sse.ts";
 import { renderTable } from "../table.ts";
-import { eventColumns, eventLine } from "../views.ts";
+import { eventColumns, eventHeader, eventLine } from "../views.ts";
 import type { ContextOf } from "./shared.ts";
 
 interface EventsPage {
@@ -54,7 +54,7 @@ async function follow(ctx: Context, client: ApiClient, since: number): Promise<v
   let last = since;
   const stream = { connectedOnce: false }; // set from a callback, so not a plain local
   let failures = 0;
-  if (!ctx.json) ctx.print(renderTable(eventColumns, []));
+  if (!ctx.json) ctx.print(`${eventHeader()}\n`);
   while (!stopped()) {
     try {
       await streamOnce(ctx, client, last, {
