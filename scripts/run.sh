@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The main job: sets up this checkout (scripts/setup.sh), starts havipd in the background and creates the
+# seed example through the CLI (VPC 10.0.0.0/16, subnet 10.0.1.0/24, vm-A and vm-B, HAVIP 10.0.1.50 with
+# an EIP), then prints what exists and what to try next. Safe to run again: it reuses a running havipd and
+# an existing example. Stop havipd with: kill "$(cat data/havipd.pid)".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+# shellcheck source=scripts/node-env.sh
+source scripts/node-env.sh
+
+export HAVIP_DATA_DIR="${HAVIP_DATA_DIR:-$PWD/data}"
+listen="${HAVIP_LISTEN:-127.0.0.1:7480}"
+export HAVIP_API="http://$listen"
+mkdir -p "$HAVIP_DATA_DIR"
+pidfile="$HAVIP_DATA_DIR/havipd.pid"
+log="$HAVIP_DATA_DIR/havipd.log"
+havip() { node packages/cli/bin/havip.js "$@"; }
+
+healthy() { node -e "fetch(process.argv[1]).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))" "$HAVIP_API/v1/health"; }
+
+if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null && healthy; then
+  echo "run: havipd already running (pid $(cat "$pidfile")) at $HAVIP_API"
+else
+  echo "run: starting havipd at $HAVIP_API (data in $HAVIP_DATA_DIR, log in $log)"
+  nohup node packages/daemon/bin/havipd.js --listen "$listen" --data-dir "$HAVIP_DATA_DIR" --log-format json \
+    >>"$log" 2>&1 </dev/null &
+  echo $! >"$pidfile"
+  for _ in $(seq 1 100); do healthy && break; sleep 0.1; done
+  if ! healthy; then
+    echo "run: havipd did not become healthy; the last lines of its log:" >&2
+    tail -n 20 "$log" >&2
+    exit 1
+  fi
+fi
+
+operator_token="${HAVIP_ADMIN_TOKEN:-$(cat "$HAVIP_DATA_DIR/admin-token")}"
+demo_token_file="$HAVIP_DATA_DIR/demo-project-token"
+if [ ! -s "$demo_token_file" ]; then
+  echo "run: creating the seed example"
+  HAVIP_TOKEN="$operator_token" havip --json project create demo |
+    node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).token))' >"$demo_token_file.tmp"
+  chmod 600 "$demo_token_file.tmp" && mv "$demo_token_file.tmp" "$demo_token_file"
+  HAVIP_TOKEN="$operator_token" havip pool create --region region-1 --cidr 198.51.100.0/24 >/dev/null
+  export HAVIP_TOKEN="$(cat "$demo_token_file")"
+  havip vpc create --name demo-vpc --cidr 10.0.0.0/16 --region region-1 >/dev/null
+  havip subnet create --vpc demo-vpc --name demo-subnet --cidr 10.0.1.0/24 --zone zone-a >/dev/null
+  havip instance create --name vm-A --subnet demo-subnet >/dev/null
+  havip instance create --name vm-B --subnet demo-subnet >/dev/null
+  havip instance create --name vm-C --subnet demo-subnet >/dev/null
+  havip havip create --subnet demo-subnet --ip 10.0.1.50 --name demo-vip --member vm-A --member vm-B >/dev/null
+  eip="$(havip --json eip allocate --region region-1 | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).publicIp))')"
+  havip eip associate "$eip" --havip demo-vip >/dev/null
+fi
+export HAVIP_TOKEN="$(cat "$demo_token_file")"
+
+echo
+havip instance list
+echo
+havip havip list
+cat <<EOT
+
+havipd is running at $HAVIP_API (pid $(cat "$pidfile")); the seed example exists in project "demo".
+Try it (in this repository, after: source scripts/node-env.sh):
+  export HAVIP_API=$HAVIP_API HAVIP_TOKEN=\$(cat $demo_token_file)
+  npx havip havip show demo-vip
+  HAVIP_TOKEN=\$(cat $HAVIP_DATA_DIR/admin-token) npx havip observe demo-vip vm-A   # the fabric's report: vm-A holds it
+  HAVIP_TOKEN=\$(cat $HAVIP_DATA_DIR/admin-token) npx havip observe demo-vip vm-B   # a failover: generation 2
+  npx havip havip history demo-vip
+  npx havip events --follow
+Stop it with: kill \$(cat $pidfile)
+EOT
