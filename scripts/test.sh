@@ -22,4 +22,14 @@ fi
 if [ "$(id -u)" != 0 ]; then
   echo "!!! test: not root: the Linux lab suites (namespaces, keepalived) will report themselves skipped !!!" >&2
 fi
-npm run check
+# Every step runs even when an earlier one fails, so one run shows everything that is wrong.
+failed=()
+for step in lint typecheck test:unit test:e2e; do
+  echo "=== npm run $step" >&2
+  npm run --silent "$step" || failed+=("$step")
+done
+if [ "${#failed[@]}" -gt 0 ]; then
+  echo "!!! test: failed: ${failed[*]}" >&2
+  exit 1
+fi
+echo "test: lint, type-check, unit and end-to-end suites all passed" >&2

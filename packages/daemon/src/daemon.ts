@@ -3,11 +3,13 @@ import { dirname } from "node:path";
 import { buildApiServer, openControlService, type ControlService } from "@havip/control";
 import type { Logger } from "pino";
 import { prepareDataDir } from "./data-dir.ts";
+import { registerFabricRoutes } from "./fabric/routes.ts";
+import { startFabric, type FabricRuntime } from "./fabric/runtime.ts";
 import { listenUrl, type ListenAddress } from "./listen-address.ts";
 import type { LogSetup } from "./log.ts";
 import { loadOperatorToken } from "./operator-token.ts";
 import type { DaemonOptions } from "./options.ts";
-import { databaseFailure, listenFailure, StartupError } from "./startup-error.ts";
+import { databaseFailure, fabricListenFailure, listenFailure, StartupError } from "./startup-error.ts";
 
 /** How long opening the database may take before havipd gives up (pg has no connect timeout of its own). */
 export const DATABASE_OPEN_TIMEOUT_MS = 30_000;
@@ -17,6 +19,8 @@ export const DRAIN_TIMEOUT_MS = 10_000;
 export interface RunningDaemon {
   address: ListenAddress; // the bound address (port resolved when 0 was asked for)
   url: string;
+  /** The in-process fabric (follows the control plane; VXLAN ports when --fabric-listen is given). */
+  fabric: FabricRuntime;
   /** Stops accepting, lets in-flight requests finish, ends event streams, closes the store. */
   stop(drainTimeoutMs?: number): Promise<void>;
 }
@@ -24,9 +28,10 @@ export interface RunningDaemon {
 export async function startDaemon(options: DaemonOptions, logging: LogSetup): Promise<RunningDaemon> {
   const { logger } = logging;
   const { database } = options;
-  // The data directory is needed for a generated token and for the default SQLite file.
+  // The data directory is needed for a generated token, the default SQLite file and the fabric's attachments.
   const usesDataDir =
     options.operatorTokenFromEnv === undefined ||
+    options.fabricListen !== null ||
     (database.kind === "sqlite" && dirname(database.url) === options.dataDir);
   if (usesDataDir) await prepareDataDir(options.dataDir);
 
@@ -48,10 +53,20 @@ export async function startDaemon(options: DaemonOptions, logging: LogSetup): Pr
     throw databaseFailure(e, database);
   });
 
+  let fabric: FabricRuntime;
+  try {
+    fabric = await startFabric(service, logger, options.dataDir, options.fabricListen);
+  } catch (e) {
+    await service.close();
+    throw options.fabricListen === null ? e : fabricListenFailure(e, options.fabricListen);
+  }
+
   let app: Awaited<ReturnType<typeof buildApiServer>>;
   try {
     app = await buildApiServer({ service, logger: logging.serverLoggerOptions });
+    registerFabricRoutes(app, fabric, service);
   } catch (e) {
+    await fabric.close();
     await service.close();
     throw e;
   }
@@ -59,6 +74,7 @@ export async function startDaemon(options: DaemonOptions, logging: LogSetup): Pr
     await app.listen({ host: options.listen.host, port: options.listen.port });
   } catch (e) {
     await app.close().catch(() => undefined);
+    await fabric.close();
     await service.close();
     throw listenFailure(e, options.listen);
   }
@@ -73,12 +89,14 @@ export async function startDaemon(options: DaemonOptions, logging: LogSetup): Pr
   return {
     address,
     url,
-    stop: (drainTimeoutMs = DRAIN_TIMEOUT_MS) => (stopping ??= stop(app, service, logger, drainTimeoutMs)),
+    fabric,
+    stop: (drainTimeoutMs = DRAIN_TIMEOUT_MS) => (stopping ??= stop(app, fabric, service, logger, drainTimeoutMs)),
   };
 }
 
 async function stop(
   app: Awaited<ReturnType<typeof buildApiServer>>,
+  fabric: FabricRuntime,
   service: ControlService,
   logger: Logger,
   drainTimeoutMs: number,
@@ -95,6 +113,7 @@ async function stop(
   } finally {
     clearTimeout(cut);
   }
+  await fabric.close();
   await service.close();
   logger.info("havipd stopped");
 }

@@ -14,6 +14,8 @@ export interface DaemonOptions {
   logLevel: LogLevel;
   logFormat: "auto" | "json" | "pretty"; // auto: pretty on a terminal, JSON otherwise
   operatorTokenFromEnv: string | undefined;
+  /** Where the in-process fabric's VXLAN port set listens (UDP); null: no VXLAN ports (API-only use). */
+  fabricListen: ListenAddress | null;
 }
 
 export type Invocation = { kind: "run"; options: DaemonOptions } | { kind: "help" } | { kind: "version" };
@@ -30,6 +32,10 @@ Options:
                        (default $HAVIP_DATA_DIR, else ./data; created if missing)
   --database URL       a SQLite file path, sqlite:///abs/path.db, file:///abs/path.db, or
                        postgres://user:password@host:port/db (default: havip.db in the data directory)
+  --fabric-listen HOST:PORT
+                       run the fabric's VXLAN port set on this UDP address (e.g. 169.254.77.1:4789), so
+                       vNICs attached with PUT /v1/fabric/attachments/{vnicId} reach it (default: off; the
+                       fabric still runs in-process and follows the control plane)
   --log-level LEVEL    ${LOG_LEVELS.join(", ")} (default info)
   --log-format FORMAT  json or pretty (default: pretty when stdout is a terminal, else json)
   -h, --help           show this help
@@ -54,6 +60,7 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv,
         listen: { type: "string" },
         "data-dir": { type: "string" },
         database: { type: "string" },
+        "fabric-listen": { type: "string" },
         "log-level": { type: "string" },
         "log-format": { type: "string" },
         help: { type: "boolean", short: "h" },
@@ -68,6 +75,13 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv,
 
   const listen = values.listen === undefined ? DEFAULT_LISTEN : parseListenAddress(values.listen);
   if ("error" in listen) throw new UsageError(listen.error);
+
+  let fabricListen: ListenAddress | null = null;
+  if (values["fabric-listen"] !== undefined) {
+    const parsed = parseListenAddress(values["fabric-listen"]);
+    if ("error" in parsed) throw new UsageError(parsed.error.replace("--listen", "--fabric-listen"));
+    fabricListen = parsed;
+  }
 
   const dataDirArg = values["data-dir"] ?? nonEmpty(env.HAVIP_DATA_DIR) ?? "data";
   if (dataDirArg === "") throw new UsageError("--data-dir is empty");
@@ -90,7 +104,15 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv,
   }
   return {
     kind: "run",
-    options: { listen, dataDir, database, logLevel, logFormat, operatorTokenFromEnv: nonEmpty(env.HAVIP_ADMIN_TOKEN) },
+    options: {
+      listen,
+      dataDir,
+      database,
+      logLevel,
+      logFormat,
+      operatorTokenFromEnv: nonEmpty(env.HAVIP_ADMIN_TOKEN),
+      fabricListen,
+    },
   };
 }
 

@@ -18,6 +18,12 @@ function firstLine(e: unknown): string {
   return message.split("\n")[0] ?? message;
 }
 
+/** The fabric's VXLAN socket could not bind (--fabric-listen). */
+export function fabricListenFailure(e: unknown, at: ListenAddress): StartupError {
+  const failure = listenFailure(e, at);
+  return new StartupError(`fabric: ${failure.message} (UDP, --fabric-listen)`);
+}
+
 export function listenFailure(e: unknown, at: ListenAddress): StartupError {
   const where = at.host.includes(":") ? `[${at.host}]:${at.port}` : `${at.host}:${at.port}`;
   const reason = ((): string => {

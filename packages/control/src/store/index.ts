@@ -3,6 +3,8 @@ export {
   dropPostgresSchema,
   type Store,
   type WriteTx,
+  type IdempotencyClaim,
+  type OnceOutcome,
   type StoreDialect,
   type StoreOptions,
 } from "./store.ts";

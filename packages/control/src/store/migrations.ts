@@ -180,8 +180,18 @@ const initial: Migration = {
   },
 };
 
+// Idempotency keys are now recorded in the create's own transaction, finished ("done") or not at all.
+// A "pending" row is a leftover of the former protocol (a create cut off before its answer was stored):
+// it would never finish, so it is let go and a retry runs the create afresh, as it did before.
+const idempotencyKeysCommittedWithCreate: Migration = {
+  async up(db: Kysely<unknown>) {
+    await sql`delete from idempotency_keys where state <> 'done'`.execute(db);
+  },
+};
+
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0001_initial": initial,
+  "0002_idempotency_keys_committed_with_create": idempotencyKeysCommittedWithCreate,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -133,7 +133,7 @@ export interface IdempotencyKeysTable {
   actor_key: string;
   idem_key: string;
   fingerprint: string;
-  state: "pending" | "done";
+  state: "done"; // recorded in the create's own transaction (former versions also wrote "pending")
   response: string | null; // JSON of the first result
   created_at: string;
 }

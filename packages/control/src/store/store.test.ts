@@ -55,7 +55,7 @@ forEachBackend("store", (backend: Backend) => {
       const migrations = await sql<{ name: string }>`select name from kysely_migration`.execute(store.db);
       assert.deepEqual(
         migrations.rows.map((r) => r.name),
-        ["0001_initial"],
+        ["0001_initial", "0002_idempotency_keys_committed_with_create"],
       );
     });
   });

@@ -1,8 +1,10 @@
 // The store: a Kysely handle on SQLite (node:sqlite) or PostgreSQL (pg), migrated at open, and `write`,
 // the one way to change state: a transaction that serialises writers, assigns gapless revisions in commit
-// order and records every change in the `changes` table beside the change itself.
+// order and records every change in the `changes` table beside the change itself. `runOnce` makes the
+// writes of an idempotent request and the record of its Idempotency-Key one transaction.
+import { AsyncLocalStorage } from "node:async_hooks";
 import { DatabaseSync } from "node:sqlite";
-import { Kysely, PostgresDialect, type Transaction } from "kysely";
+import { type ControlledTransaction, Kysely, PostgresDialect, type Transaction } from "kysely";
 import { Migrator } from "kysely/migration";
 import pg from "pg";
 import type { ChangeEvent } from "../model.ts";
@@ -25,11 +27,36 @@ export interface WriteTx {
   record(change: Omit<ChangeEvent, "revision" | "at">): void;
 }
 
+/** The Idempotency-Key a request runs under: who asked, the key, and the digest of the request. */
+export interface IdempotencyClaim {
+  readonly actorKey: string;
+  readonly key: string;
+  readonly fingerprint: string;
+}
+
+/** What runOnce did: ran (and committed its writes with the key), or found the key already recorded. */
+export type OnceOutcome<T> =
+  | { readonly kind: "ran"; readonly value: T }
+  | { readonly kind: "recorded"; readonly fingerprint: string; readonly response: string };
+
 export interface Store {
   readonly db: Kysely<Database>;
   readonly dialect: StoreDialect;
-  /** Runs fn in a serialised write transaction; maps constraint violations to catalogue errors. */
+  /**
+   * Runs fn in a serialised write transaction; maps constraint violations to catalogue errors. Inside
+   * runOnce, fn joins runOnce's transaction instead and its result is returned before that commits.
+   */
   write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T>;
+  /**
+   * Runs `run` once for its claim, exactly once across crashes: every `write` that run makes joins one
+   * transaction, which commits only when run resolves and together with the key's record of run's result
+   * (its JSON). So no crash leaves a create without its key or a key without its create, and a retry
+   * finds the first result at once. When run fails, everything is rolled back and nothing is recorded.
+   * When the key is already recorded (a race with another process), run is stopped at its first write,
+   * having written nothing, and the record is returned. `run` should not read through `db` after its
+   * first write: it would not see its own uncommitted writes (SQLite: it would wait for them forever).
+   */
+  runOnce<T>(claim: IdempotencyClaim, run: () => Promise<T>): Promise<OnceOutcome<T>>;
   changesSince(since: number, limit: number, projectId?: string): Promise<ChangeEvent[]>;
   currentRevision(): Promise<number>;
   onChange(listener: ChangeListener): () => void;
@@ -44,6 +71,25 @@ export interface StoreOptions {
 }
 
 const SQLITE_BUSY_TIMEOUT_MS = 5000;
+
+/** A write transaction in progress: its revisions so far and the changes it recorded. */
+interface WriteState {
+  readonly trx: Transaction<Database>;
+  revision: number;
+  readonly at: string;
+  readonly now: Date;
+  readonly changes: ChangeEvent[];
+}
+
+/** One runOnce: its claim, its transaction once the first write opened it, and how it ended. */
+interface OnceScope {
+  readonly claim: IdempotencyClaim;
+  open: Promise<WriteState & { trx: ControlledTransaction<Database> }> | undefined;
+  /** Set when the key turned out to be recorded already. */
+  recorded: (OnceOutcome<never> & { kind: "recorded" }) | undefined;
+  failed: boolean;
+  closed: boolean;
+}
 
 function openSqlite(path: string): Kysely<Database> {
   return new Kysely<Database>({
@@ -117,44 +163,61 @@ export async function openStore(options: StoreOptions): Promise<Store> {
 
   const feed = new ChangeFeed(await currentRevision(), (since) => changesSince(since, 1000));
 
+  /** Takes the writer lock (see below) and starts this write's revisions after the last committed one. */
+  async function beginWrite(trx: Transaction<Database>): Promise<WriteState> {
+    // PostgreSQL: the row lock on the counter serialises writers, so revision order = commit order.
+    // SQLite: BEGIN IMMEDIATE already holds the database's single write lock.
+    let counter = trx.selectFrom("revision_counter").select("revision").where("id", "=", 1);
+    if (dialect === "postgres") counter = counter.forUpdate();
+    const { revision } = await counter.executeTakeFirstOrThrow();
+    const date = now();
+    return { trx, revision, at: date.toISOString(), now: date, changes: [] };
+  }
+
+  function writeTx(state: WriteState): WriteTx {
+    return {
+      db: state.trx,
+      at: state.at,
+      now: state.now,
+      record: (change) => state.changes.push({ ...change, revision: ++state.revision, at: state.at }),
+    };
+  }
+
+  /** Appends the write's changes to the change log, in the write's transaction. */
+  async function logChanges(state: WriteState): Promise<void> {
+    const { changes } = state;
+    if (changes.length === 0) return;
+    await state.trx
+      .insertInto("changes")
+      .values(
+        changes.map((c) => ({
+          revision: c.revision,
+          at: c.at,
+          project_id: c.projectId,
+          resource: c.resource,
+          resource_id: c.id,
+          action: c.action,
+          data: JSON.stringify(c.data ?? null),
+        })),
+      )
+      .execute();
+    await state.trx.updateTable("revision_counter").set({ revision: state.revision }).where("id", "=", 1).execute();
+  }
+
+  // The runOnce in progress on this async path, if any: how `write` knows to join its transaction.
+  const onceScope = new AsyncLocalStorage<OnceScope>();
+
   async function write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
+    const scope = onceScope.getStore();
+    if (scope !== undefined && !scope.closed) return writeOnce(scope, fn);
     let committed: ChangeEvent[] = [];
     let result: T;
     try {
       result = await db.transaction().execute(async (trx) => {
-        // PostgreSQL: the row lock on the counter serialises writers, so revision order = commit order.
-        // SQLite: BEGIN IMMEDIATE already holds the database's single write lock.
-        let counter = trx.selectFrom("revision_counter").select("revision").where("id", "=", 1);
-        if (dialect === "postgres") counter = counter.forUpdate();
-        const { revision: start } = await counter.executeTakeFirstOrThrow();
-        let revision = start;
-        const date = now();
-        const at = date.toISOString();
-        const changes: ChangeEvent[] = [];
-        const out = await fn({
-          db: trx,
-          at,
-          now: date,
-          record: (change) => changes.push({ ...change, revision: ++revision, at }),
-        });
-        if (changes.length > 0) {
-          await trx
-            .insertInto("changes")
-            .values(
-              changes.map((c) => ({
-                revision: c.revision,
-                at: c.at,
-                project_id: c.projectId,
-                resource: c.resource,
-                resource_id: c.id,
-                action: c.action,
-                data: JSON.stringify(c.data ?? null),
-              })),
-            )
-            .execute();
-          await trx.updateTable("revision_counter").set({ revision }).where("id", "=", 1).execute();
-        }
-        committed = changes;
+        const state = await beginWrite(trx);
+        const out = await fn(writeTx(state));
+        await logChanges(state);
+        committed = state.changes;
         return out;
       });
     } catch (e) {
@@ -164,10 +227,120 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     return result;
   }
 
+  /** A write inside runOnce: joins (at the first write, opens) the run's one transaction; no commit here. */
+  async function writeOnce<T>(scope: OnceScope, fn: (tx: WriteTx) => Promise<T>): Promise<T> {
+    scope.open ??= openOnce(scope);
+    const state = await scope.open;
+    try {
+      return await fn(writeTx(state));
+    } catch (e) {
+      scope.failed = true; // even if run swallows this error, its transaction must not commit
+      throw constraintError(e) ?? e;
+    }
+  }
+
+  async function openOnce(scope: OnceScope): Promise<WriteState & { trx: ControlledTransaction<Database> }> {
+    const trx = await db.startTransaction().execute();
+    try {
+      const state = await beginWrite(trx);
+      // Under the writer lock, a key recorded by a request that raced this one is visible (PostgreSQL's
+      // read committed takes a new snapshot per statement): stop before writing anything.
+      const row = await trx
+        .selectFrom("idempotency_keys")
+        .select(["fingerprint", "response"])
+        .where("actor_key", "=", scope.claim.actorKey)
+        .where("idem_key", "=", scope.claim.key)
+        .executeTakeFirst();
+      if (row) {
+        scope.recorded = { kind: "recorded", fingerprint: row.fingerprint, response: row.response ?? "null" };
+        throw new Error("Idempotency-Key already recorded: this run stops at its first write");
+      }
+      return { ...state, trx };
+    } catch (e) {
+      await trx.rollback().execute().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  async function runOnce<T>(claim: IdempotencyClaim, run: () => Promise<T>): Promise<OnceOutcome<T>> {
+    const scope: OnceScope = { claim, open: undefined, recorded: undefined, failed: false, closed: false };
+    let value: T;
+    try {
+      value = await onceScope.run(scope, run);
+    } catch (e) {
+      scope.closed = true;
+      await rollbackOnce(scope);
+      if (scope.recorded) return scope.recorded;
+      throw e;
+    }
+    scope.closed = true; // writes started later by run's leftovers (timers) are ordinary writes
+    if (scope.recorded || scope.failed) {
+      await rollbackOnce(scope);
+      if (scope.recorded) return scope.recorded;
+      throw new Error("a write failed inside an idempotent run that went on: nothing was committed");
+    }
+    const response = JSON.stringify(value ?? null);
+    if (scope.open === undefined) return recordAlone(claim, response, value);
+    const state = await scope.open;
+    try {
+      await logChanges(state);
+      await state.trx
+        .insertInto("idempotency_keys")
+        .values({
+          actor_key: claim.actorKey,
+          idem_key: claim.key,
+          fingerprint: claim.fingerprint,
+          state: "done",
+          response,
+          created_at: state.at,
+        })
+        .execute();
+      await state.trx.commit().execute();
+    } catch (e) {
+      await state.trx.rollback().execute().catch(() => undefined);
+      throw constraintError(e) ?? e;
+    }
+    feed.committed(state.changes);
+    return { kind: "ran", value };
+  }
+
+  async function rollbackOnce(scope: OnceScope): Promise<void> {
+    const state = await scope.open?.catch(() => undefined); // a failed open has rolled back already
+    if (state && !state.trx.isCommitted && !state.trx.isRolledBack) {
+      await state.trx.rollback().execute().catch(() => undefined);
+    }
+  }
+
+  /** A run that wrote nothing: its key is recorded on its own (running it twice changed nothing). */
+  async function recordAlone<T>(claim: IdempotencyClaim, response: string, value: T): Promise<OnceOutcome<T>> {
+    const inserted = await db
+      .insertInto("idempotency_keys")
+      .values({
+        actor_key: claim.actorKey,
+        idem_key: claim.key,
+        fingerprint: claim.fingerprint,
+        state: "done",
+        response,
+        created_at: now().toISOString(),
+      })
+      .onConflict((oc) => oc.columns(["actor_key", "idem_key"]).doNothing())
+      .returning("idem_key")
+      .executeTakeFirst();
+    if (inserted) return { kind: "ran", value };
+    const row = await db
+      .selectFrom("idempotency_keys")
+      .select(["fingerprint", "response"])
+      .where("actor_key", "=", claim.actorKey)
+      .where("idem_key", "=", claim.key)
+      .executeTakeFirstOrThrow();
+    return { kind: "recorded", fingerprint: row.fingerprint, response: row.response ?? "null" };
+  }
+
   return {
     db,
     dialect,
     write,
+    runOnce,
     changesSince,
     currentRevision,
     onChange: (listener) => feed.subscribe(listener),

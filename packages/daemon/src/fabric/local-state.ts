@@ -1,0 +1,60 @@
+// Fabric-local state: how vNICs reach the fabric (VXLAN attachments) and the internet edge. Not tenant data,
+// so not in the control plane's store: a JSON file in the data directory, replaced atomically (write a
+// temporary file, fsync, rename) so a crash leaves either the old or the new version.
+import { open, readFile, rename, rm } from "node:fs/promises";
+import { join } from "node:path";
+
+export interface Attachment {
+  remoteAddress: string;
+  remotePort: number;
+  vni: number;
+}
+
+export interface InternetEdge extends Attachment {
+  /** The fabric's own address on the internet side, its on-link prefix and next hop. */
+  ip: string;
+  cidr: string;
+  gateway: string | null;
+  mac: string;
+}
+
+export interface FabricLocalState {
+  attachments: Record<string, Attachment>; // by vNIC id
+  internet: InternetEdge | null;
+}
+
+export const FABRIC_STATE_FILE = "fabric.json";
+
+export function emptyLocalState(): FabricLocalState {
+  return { attachments: {}, internet: null };
+}
+
+export async function loadLocalState(dataDir: string): Promise<FabricLocalState> {
+  let text: string;
+  try {
+    text = await readFile(join(dataDir, FABRIC_STATE_FILE), "utf8");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return emptyLocalState();
+    throw e;
+  }
+  const parsed = JSON.parse(text) as Partial<FabricLocalState>;
+  return { attachments: parsed.attachments ?? {}, internet: parsed.internet ?? null };
+}
+
+export async function saveLocalState(dataDir: string, state: FabricLocalState): Promise<void> {
+  const path = join(dataDir, FABRIC_STATE_FILE);
+  const tmp = `${path}.${process.pid}.tmp`;
+  const file = await open(tmp, "w", 0o600);
+  try {
+    await file.writeFile(`${JSON.stringify(state, null, 2)}\n`);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  try {
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}
