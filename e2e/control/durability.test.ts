@@ -152,12 +152,11 @@ test(
   },
 );
 
-// Known gap (services' idempotency, reported to the lead): the key's `pending` row is committed apart from
-// the create, so after a SIGKILL a retry waits until the row is 60 s old (longer than the CLI's 30 s
-// timeout) and then runs the create again, which would create twice if the first create had committed.
+// The key is committed in the create's own transaction with its first answer, so a create cut off by the
+// kill either committed with its key (the retry gets that answer at once) or left nothing (the retry runs).
 test(
   "a write cut off by SIGKILL and retried with its Idempotency-Key is answered at once and exists once",
-  { timeout: 120_000, todo: "idempotency keys are not committed with the create (see the report)" },
+  { timeout: 120_000 },
   async (t) => {
     await killDuringWrites(t, { rounds: 2, afterRestart: retryUnknown });
   },

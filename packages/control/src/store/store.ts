@@ -81,6 +81,15 @@ interface WriteState {
   readonly changes: ChangeEvent[];
 }
 
+/** Rolls back quietly: the error that brought us here is the one to report. */
+async function rollBack(trx: ControlledTransaction<Database>): Promise<void> {
+  if (trx.isCommitted || trx.isRolledBack) return;
+  await trx
+    .rollback()
+    .execute()
+    .catch(() => undefined);
+}
+
 /** One runOnce: its claim, its transaction once the first write opened it, and how it ended. */
 interface OnceScope {
   readonly claim: IdempotencyClaim;
@@ -257,7 +266,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
       }
       return { ...state, trx };
     } catch (e) {
-      await trx.rollback().execute().catch(() => undefined);
+      await rollBack(trx);
       throw e;
     }
   }
@@ -297,7 +306,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
         .execute();
       await state.trx.commit().execute();
     } catch (e) {
-      await state.trx.rollback().execute().catch(() => undefined);
+      await rollBack(state.trx);
       throw constraintError(e) ?? e;
     }
     feed.committed(state.changes);
@@ -306,9 +315,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
 
   async function rollbackOnce(scope: OnceScope): Promise<void> {
     const state = await scope.open?.catch(() => undefined); // a failed open has rolled back already
-    if (state && !state.trx.isCommitted && !state.trx.isRolledBack) {
-      await state.trx.rollback().execute().catch(() => undefined);
-    }
+    if (state) await rollBack(state.trx);
   }
 
   /** A run that wrote nothing: its key is recorded on its own (running it twice changed nothing). */
