@@ -9,7 +9,13 @@ import { listenUrl, type ListenAddress } from "./listen-address.ts";
 import type { LogSetup } from "./log.ts";
 import { loadOperatorToken } from "./operator-token.ts";
 import type { DaemonOptions } from "./options.ts";
-import { databaseFailure, fabricListenFailure, listenFailure, StartupError } from "./startup-error.ts";
+import {
+  databaseFailure,
+  fabricAgentFailure,
+  fabricListenFailure,
+  listenFailure,
+  StartupError,
+} from "./startup-error.ts";
 
 /** How long opening the database may take before havipd gives up (pg has no connect timeout of its own). */
 export const DATABASE_OPEN_TIMEOUT_MS = 30_000;
@@ -32,6 +38,7 @@ export async function startDaemon(options: DaemonOptions, logging: LogSetup): Pr
   const usesDataDir =
     options.operatorTokenFromEnv === undefined ||
     options.fabricListen !== null ||
+    options.fabricAgent !== null ||
     (database.kind === "sqlite" && dirname(database.url) === options.dataDir);
   if (usesDataDir) await prepareDataDir(options.dataDir);
 
@@ -55,9 +62,17 @@ export async function startDaemon(options: DaemonOptions, logging: LogSetup): Pr
 
   let fabric: FabricRuntime;
   try {
-    fabric = await startFabric(service, logger, options.dataDir, options.fabricListen);
+    fabric = await startFabric(
+      service,
+      logger,
+      options.dataDir,
+      options.fabricAgent !== null
+        ? { kind: "agent", socketPath: options.fabricAgent }
+        : { kind: "in-process", listen: options.fabricListen },
+    );
   } catch (e) {
     await service.close();
+    if (options.fabricAgent !== null) throw fabricAgentFailure(e, options.fabricAgent);
     throw options.fabricListen === null ? e : fabricListenFailure(e, options.fabricListen);
   }
 
@@ -71,7 +86,8 @@ export async function startDaemon(options: DaemonOptions, logging: LogSetup): Pr
     throw e;
   }
   try {
-    await app.listen({ host: options.listen.host, port: options.listen.port });
+    const { path, host, port } = options.listen;
+    await app.listen(path !== undefined ? { path } : { host, port });
   } catch (e) {
     await app.close().catch(() => undefined);
     await fabric.close();
@@ -81,7 +97,9 @@ export async function startDaemon(options: DaemonOptions, logging: LogSetup): Pr
 
   const bound = app.server.address();
   const address: ListenAddress =
-    bound !== null && typeof bound === "object" ? { host: options.listen.host, port: bound.port } : options.listen;
+    bound !== null && typeof bound === "object" && options.listen.path === undefined
+      ? { host: options.listen.host, port: bound.port }
+      : options.listen;
   const url = listenUrl(address);
   logger.info({ url }, `havipd listening on ${url}`);
 

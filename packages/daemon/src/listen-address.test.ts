@@ -20,3 +20,9 @@ test("a wildcard listen address is reached over loopback", () => {
   assert.equal(listenUrl({ host: "::", port: 2 }), "http://[::1]:2");
   assert.equal(listenUrl({ host: "10.1.2.3", port: 3 }), "http://10.1.2.3:3");
 });
+
+test("unix:/abs/path serves on a Unix socket; a relative path is refused", () => {
+  assert.deepEqual(parseListenAddress("unix:/run/havipd.sock"), { host: "unix", port: 0, path: "/run/havipd.sock" });
+  assert.ok("error" in parseListenAddress("unix:havipd.sock"));
+  assert.equal(listenUrl({ host: "unix", port: 0, path: "/run/havipd.sock" }), "unix:/run/havipd.sock");
+});

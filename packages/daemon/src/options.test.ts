@@ -57,3 +57,26 @@ test("usage errors name the problem in one line", () => {
     );
   }
 });
+
+test("--fabric-listen: off by default, HOST:PORT for the fabric's VXLAN port set", () => {
+  assert.equal(run([]).fabricListen, null);
+  assert.deepEqual(run(["--fabric-listen", "169.254.77.1:4789"]).fabricListen, { host: "169.254.77.1", port: 4789 });
+  assert.throws(
+    () => run(["--fabric-listen", "4789"]),
+    (e: unknown) => {
+      assert.ok(e instanceof UsageError);
+      assert.match(e.message, /^--fabric-listen expects HOST:PORT/);
+      return true;
+    },
+  );
+});
+
+test("--fabric-agent: an absolute Unix socket path, not together with --fabric-listen", () => {
+  assert.equal(run([]).fabricAgent, null);
+  assert.equal(run(["--fabric-agent", "unix:/run/havip/fabric.sock"]).fabricAgent, "/run/havip/fabric.sock");
+  assert.throws(() => run(["--fabric-agent", "fabric.sock"]), UsageError);
+  assert.throws(
+    () => run(["--fabric-agent", "unix:/a.sock", "--fabric-listen", "127.0.0.1:4789"]),
+    /exclude each other/,
+  );
+});

@@ -16,6 +16,8 @@ export interface DaemonOptions {
   operatorTokenFromEnv: string | undefined;
   /** Where the in-process fabric's VXLAN port set listens (UDP); null: no VXLAN ports (API-only use). */
   fabricListen: ListenAddress | null;
+  /** A fabric agent's Unix socket: the fabric runs there instead of in havipd's process. */
+  fabricAgent: string | null;
 }
 
 export type Invocation = { kind: "run"; options: DaemonOptions } | { kind: "help" } | { kind: "version" };
@@ -27,7 +29,8 @@ export const USAGE = `Usage: havipd [options]
 Serves the havip control-plane API (HTTP, JSON) backed by an embedded SQLite database or PostgreSQL.
 
 Options:
-  --listen HOST:PORT   address to serve on (default 127.0.0.1:7480; port 0 picks a free port)
+  --listen HOST:PORT   address to serve on (default 127.0.0.1:7480; port 0 picks a free port);
+                       unix:/abs/path.sock serves on a Unix socket
   --data-dir DIR       directory for the embedded database and the generated operator token
                        (default $HAVIP_DATA_DIR, else ./data; created if missing)
   --database URL       a SQLite file path, sqlite:///abs/path.db, file:///abs/path.db, or
@@ -36,6 +39,9 @@ Options:
                        run the fabric's VXLAN port set on this UDP address (e.g. 169.254.77.1:4789), so
                        vNICs attached with PUT /v1/fabric/attachments/{vnicId} reach it (default: off; the
                        fabric still runs in-process and follows the control plane)
+  --fabric-agent unix:/abs/path.sock
+                       drive a fabric agent (src/agent/main.ts, e.g. in the lab's fabric namespace)
+                       over its Unix socket instead of running the fabric in-process
   --log-level LEVEL    ${LOG_LEVELS.join(", ")} (default info)
   --log-format FORMAT  json or pretty (default: pretty when stdout is a terminal, else json)
   -h, --help           show this help
@@ -61,6 +67,7 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv,
         "data-dir": { type: "string" },
         database: { type: "string" },
         "fabric-listen": { type: "string" },
+        "fabric-agent": { type: "string" },
         "log-level": { type: "string" },
         "log-format": { type: "string" },
         help: { type: "boolean", short: "h" },
@@ -80,7 +87,16 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv,
   if (values["fabric-listen"] !== undefined) {
     const parsed = parseListenAddress(values["fabric-listen"]);
     if ("error" in parsed) throw new UsageError(parsed.error.replace("--listen", "--fabric-listen"));
+    if (parsed.path !== undefined) throw new UsageError("--fabric-listen expects HOST:PORT (UDP), not a Unix socket");
     fabricListen = parsed;
+  }
+
+  let fabricAgent: string | null = null;
+  if (values["fabric-agent"] !== undefined) {
+    const path = values["fabric-agent"].replace(/^unix:/, "");
+    if (!path.startsWith("/")) throw new UsageError("--fabric-agent expects the agent's socket as unix:/abs/path");
+    if (fabricListen !== null) throw new UsageError("--fabric-listen and --fabric-agent exclude each other");
+    fabricAgent = path;
   }
 
   const dataDirArg = values["data-dir"] ?? nonEmpty(env.HAVIP_DATA_DIR) ?? "data";
@@ -112,6 +128,7 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv,
       logFormat,
       operatorTokenFromEnv: nonEmpty(env.HAVIP_ADMIN_TOKEN),
       fabricListen,
+      fabricAgent,
     },
   };
 }

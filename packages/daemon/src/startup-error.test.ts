@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { resolveDatabase } from "./database-url.ts";
-import { databaseFailure, listenFailure } from "./startup-error.ts";
+import { databaseFailure, fabricAgentFailure, listenFailure } from "./startup-error.ts";
 
 function withCode(message: string, code: string): Error {
   return Object.assign(new Error(message), { code });
@@ -34,5 +34,13 @@ test("database failures hide the password and name the reason", () => {
   assert.equal(
     databaseFailure(withCode("unable to open database file", "ERR_SQLITE_ERROR"), sqlite).message,
     "cannot open the database (SQLite file /nope/x.db): unable to open database file",
+  );
+});
+
+test("a fabric agent that is not there is named with what to check", () => {
+  const e = Object.assign(new Error("connect ENOENT /run/x.sock"), { code: "ENOENT" });
+  assert.equal(
+    fabricAgentFailure(e, "/run/x.sock").message,
+    "cannot use the fabric agent at unix:/run/x.sock: no such socket (is the fabric agent running?)",
   );
 });

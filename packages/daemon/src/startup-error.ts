@@ -24,8 +24,30 @@ export function fabricListenFailure(e: unknown, at: ListenAddress): StartupError
   return new StartupError(`fabric: ${failure.message} (UDP, --fabric-listen)`);
 }
 
+/** The fabric agent could not be reached or refused the start (--fabric-agent). */
+export function fabricAgentFailure(e: unknown, socketPath: string): StartupError {
+  const reason = ((): string => {
+    switch (codeOf(e)) {
+      case "ENOENT":
+        return "no such socket (is the fabric agent running?)";
+      case "ECONNREFUSED":
+        return "connection refused (is the fabric agent running?)";
+      case "EACCES":
+        return "permission denied";
+      default:
+        return firstLine(e);
+    }
+  })();
+  return new StartupError(`cannot use the fabric agent at unix:${socketPath}: ${reason}`);
+}
+
 export function listenFailure(e: unknown, at: ListenAddress): StartupError {
-  const where = at.host.includes(":") ? `[${at.host}]:${at.port}` : `${at.host}:${at.port}`;
+  const where =
+    at.path !== undefined
+      ? `unix:${at.path}`
+      : at.host.includes(":")
+        ? `[${at.host}]:${at.port}`
+        : `${at.host}:${at.port}`;
   const reason = ((): string => {
     switch (codeOf(e)) {
       case "EADDRINUSE":

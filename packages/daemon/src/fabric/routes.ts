@@ -69,7 +69,7 @@ function internetOf(body: Record<string, unknown>): InternetEdge {
 
 /** Failures of the fabric side become API errors; anything else goes to the generic handler. */
 function fabricError(e: unknown): never {
-  if (e instanceof NoVxlanListener) invalid(`${e.message}; start havipd with --fabric-listen HOST:PORT.`);
+  if (e instanceof NoVxlanListener) invalid(`${e.message}.`);
   if (e instanceof SpecError) invalid(`The fabric refused it: ${e.problems.join("; ")}.`);
   if (e instanceof Error && /already attached|exists/.test(e.message)) invalid(e.message);
   throw e;

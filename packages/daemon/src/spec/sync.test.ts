@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
-import { openControlService, type Actor, type ControlService, type HaVip, type Instance } from "@havip/control";
+import {
+  ApiError,
+  openControlService,
+  type Actor,
+  type ControlService,
+  type HaVip,
+  type Instance,
+} from "@havip/control";
 import { Fabric, type InternetSpec } from "@havip/fabric";
 import { MemoryPort, checkFrame, gratuitousArp, ip, tcpFrame } from "@havip/testkit";
 import { pino } from "pino";
@@ -273,4 +280,62 @@ describe("the fabric follows the control plane", () => {
       "claim-not-member",
     ]);
   });
+});
+
+describe("holder observations that the control plane cannot record at once", () => {
+  test("a transient failure is retried, in order; a refusal is logged and not retried", async () => {
+    const svc = await service();
+    const actor = await tenant(svc);
+    let failures = 1;
+    let calls = 0;
+    const flaky: ControlService = Object.create(svc) as ControlService;
+    flaky.observeHolder = (obs) => {
+      calls++;
+      if (failures-- > 0) return Promise.reject(new Error("database is locked"));
+      return svc.observeHolder(obs);
+    };
+    const w = await world(flaky, actor);
+    const s = await seed(svc, actor, true);
+    for (const i of [s.a, s.b, s.c]) w.port(vnicOf(i).id);
+    announce(w, s.a, s.havip);
+    announce(w, s.b, s.havip);
+    await w.sync.settled();
+    assert.equal(calls, 3, "the first observation was tried twice");
+    const shown = await svc.getHaVip(actor, s.havip.id);
+    assert.equal(shown.holder?.vnicId, vnicOf(s.b).id, "recorded in the order seen");
+    assert.equal(shown.generation, 2);
+
+    // The fabric accepts a claim the control plane refuses (here: a member list changed behind its back).
+    flaky.observeHolder = () => Promise.reject(new ApiError("IncorrectState.HolderNotAllowed", "refused"));
+    calls = 0;
+    announce(w, s.a, s.havip);
+    await w.sync.settled();
+    assert.ok(w.logs.some((l) => l.msg === "holder observation not recorded" && l.attempt === 1));
+  });
+});
+
+test("a change the fabric refuses makes the daemon rebuild the spec from the store", async () => {
+  const svc = await service();
+  const actor = await tenant(svc);
+  const w = await world(svc, actor);
+  const s = await seed(svc, actor);
+  const applyChanges = w.fabric.applyChanges.bind(w.fabric);
+  let refuse = true;
+  w.fabric.applyChanges = (changes) => {
+    if (refuse && changes.some((c) => c.op === "upsert" && c.kind === "vnic")) {
+      refuse = false;
+      throw new Error("refused once");
+    }
+    applyChanges(changes);
+  };
+  const d = await svc.createInstance(actor, { name: "vm-D", subnetId: s.c.vnics[0]!.subnetId, ipAddress: "10.0.1.14" });
+  for (let i = 0; i < 100 && !w.fabric.currentSpec().vnics.some((v) => v.id === d.primaryVnicId); i++) {
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  assert.ok(
+    w.fabric.currentSpec().vnics.some((v) => v.id === d.primaryVnicId),
+    "vm-D's vNIC is in the fabric",
+  );
+  assert.ok(w.logs.some((l) => l.msg === "spec change failed"));
+  assert.ok(w.logs.some((l) => l.msg === "fabric spec rebuilt from the store"));
 });

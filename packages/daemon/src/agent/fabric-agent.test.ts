@@ -1,0 +1,158 @@
+// The agent protocol end to end in one process: an agent on a Unix socket with its VXLAN port set on
+// loopback, havipd's client, and UDP sockets standing in for the instances' VXLAN devices.
+import assert from "node:assert/strict";
+import dgram from "node:dgram";
+import { mkdtemp, rm } from "node:fs/promises";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { SpecError, type NetworkSpec, type Observation } from "@havip/fabric";
+import { gratuitousArp, tcpFrame } from "@havip/testkit";
+import { VXLAN_HEADER_LEN, readVni, writeVxlanHeader } from "@havip/wire";
+import { startFabricAgent, type FabricAgent } from "./fabric-agent.ts";
+import { AgentError, RemoteFabric } from "./remote-fabric.ts";
+
+const VNICS = [
+  { id: "eni-a", mac: "02:00:00:00:01:0b", ip: "10.0.1.11", vni: 101 },
+  { id: "eni-b", mac: "02:00:00:00:01:0c", ip: "10.0.1.12", vni: 102 },
+  { id: "eni-c", mac: "02:00:00:00:01:0d", ip: "10.0.1.13", vni: 103 },
+] as const;
+const HAVIP = { id: "havip-web", ip: "10.0.1.50", virtualMac: "02:00:00:00:aa:01" };
+
+const SPEC: NetworkSpec = {
+  routerMac: "02:00:00:00:00:01",
+  internet: null,
+  vpcs: [{ id: "vpc-a", cidr: "10.0.0.0/16" }],
+  subnets: [{ id: "subnet-a", vpcId: "vpc-a", cidr: "10.0.1.0/24", gatewayIp: "10.0.1.1", broadcast: "auto" }],
+  vnics: VNICS.map((v) => ({ id: v.id, subnetId: "subnet-a", mac: v.mac, ip: v.ip, port: v.id })),
+  havips: [{ ...HAVIP, subnetId: "subnet-a", members: null }],
+  eips: [],
+};
+
+const until = async <T>(what: string, probe: () => T | undefined): Promise<T> => {
+  for (let i = 0; i < 400; i++) {
+    const v = probe();
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  assert.fail(`timed out waiting for ${what}`);
+};
+
+describe("the fabric agent over a Unix socket", () => {
+  let dir: string;
+  let agent: FabricAgent;
+  let remote: RemoteFabric;
+  const vteps = new Map<string, { socket: dgram.Socket; port: number; got: { vni: number; frame: Uint8Array }[] }>();
+  const observations: Observation[] = [];
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "havip-agent-"));
+    agent = await startFabricAgent({ socketPath: join(dir, "fabric.sock"), vxlan: { host: "127.0.0.1", port: 0 } });
+    remote = await RemoteFabric.connect(join(dir, "fabric.sock"));
+    remote.onObservation((o) => observations.push(o));
+    for (const v of VNICS) {
+      const socket = dgram.createSocket("udp4");
+      const got: { vni: number; frame: Uint8Array }[] = [];
+      socket.on("message", (msg) => got.push({ vni: readVni(msg, 0), frame: new Uint8Array(msg.subarray(8)) }));
+      await new Promise<void>((resolve) => {
+        socket.bind(0, "127.0.0.1", resolve);
+      });
+      vteps.set(v.id, { socket, port: socket.address().port, got });
+    }
+  });
+  after(async () => {
+    remote.close();
+    await agent.close();
+    for (const v of vteps.values()) v.socket.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const send = (vnic: (typeof VNICS)[number], frame: Uint8Array) => {
+    const buf = new Uint8Array(VXLAN_HEADER_LEN + frame.length);
+    writeVxlanHeader(buf, 0, vnic.vni);
+    buf.set(frame, VXLAN_HEADER_LEN);
+    vteps.get(vnic.id)!.socket.send(buf, remote.hello.vxlan!.port, "127.0.0.1");
+  };
+  const [A, B, C] = VNICS;
+
+  test("hello names the protocol version and the VXLAN address", () => {
+    assert.equal(remote.hello.version, 1);
+    assert.equal(remote.hello.vxlan?.address, "127.0.0.1");
+    assert.equal(remote.hello.vxlan.port, agent.vxlan?.port);
+  });
+
+  test("spec and attachments through the socket; announcements come back as observations", async () => {
+    await remote.applySpec(SPEC);
+    for (const v of VNICS) {
+      await remote.attach(v.id, { remoteAddress: "127.0.0.1", remotePort: vteps.get(v.id)!.port, vni: v.vni });
+    }
+    send(A, gratuitousArp({ mac: A.mac, ip: HAVIP.ip }));
+    const changed = await until("holder-changed", () => observations.find((o) => o.kind === "holder-changed"));
+    assert.deepEqual(
+      [changed.kind, changed.havipId, "vnicId" in changed && changed.vnicId],
+      ["holder-changed", HAVIP.id, A.id],
+    );
+
+    for (const v of vteps.values()) v.got.length = 0; // the announcement was flooded to the subnet
+    send(
+      C,
+      tcpFrame({ srcMac: C.mac, dstMac: HAVIP.virtualMac, src: C.ip, dst: HAVIP.ip, srcPort: 40000, dstPort: 80 }),
+    );
+    const delivered = await until("delivery to vm-A", () => vteps.get(A.id)!.got[0]);
+    assert.equal(delivered.vni, A.vni);
+    assert.equal(vteps.get(B.id)!.got.length, 0);
+    const counters = await remote.counters();
+    assert.equal(counters.fabric.havips[HAVIP.id]?.holderVnicId, A.id);
+    assert.ok((counters.vxlan?.rxDatagrams ?? 0) >= 2);
+  });
+
+  test("a refused change answers SpecError with the problems, and changes nothing", async () => {
+    await assert.rejects(
+      remote.applyChanges([
+        { op: "upsert", kind: "vnic", value: { ...SPEC.vnics[0]!, id: "eni-x", port: "p-x", subnetId: "nope" } },
+      ]),
+      (e: unknown) => e instanceof SpecError && e.problems.length > 0,
+    );
+    assert.equal(agent.fabric.holderOf(HAVIP.id)?.vnicId, A.id);
+    await remote.applyChanges([{ op: "delete", kind: "havip", id: HAVIP.id }]);
+    assert.equal(agent.fabric.holderOf(HAVIP.id), null);
+    await remote.detach(C.id);
+    await assert.rejects(
+      remote.attach(C.id, { remoteAddress: "127.0.0.1", remotePort: vteps.get(A.id)!.port, vni: A.vni }),
+      (e: unknown) => e instanceof AgentError && /already attached/.test(e.message),
+    );
+  });
+
+  test("another protocol version is refused; a line that is not JSON makes the agent hang up", async () => {
+    const socketPath = join(dir, "fabric.sock");
+    const raw = connect(socketPath);
+    raw.setEncoding("utf8");
+    let answer = "";
+    raw.on("data", (c: string) => (answer += c));
+    raw.write(`${JSON.stringify({ id: 1, op: "hello", version: 99 })}\n`);
+    await until("an answer", () => (answer.includes("\n") ? answer : undefined));
+    assert.match(answer, /"ok":false.*protocol version 99/);
+    raw.write("not json\n");
+    await until("the hang-up", () => (raw.destroyed || raw.readableEnded ? true : undefined));
+    raw.destroy();
+    await assert.rejects(RemoteFabric.connect(join(dir, "missing.sock")));
+  });
+});
+
+test("havipd hears when the agent goes away; requests then fail at once", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "havip-agent-"));
+  try {
+    const agent = await startFabricAgent({ socketPath: join(dir, "a.sock"), vxlan: null });
+    const remote = await RemoteFabric.connect(join(dir, "a.sock"));
+    assert.equal(remote.hello.vxlan, null);
+    const closed = new Promise<void>((resolve) => {
+      remote.onClose(resolve);
+    });
+    await agent.close();
+    await closed;
+    await assert.rejects(remote.counters(), AgentError);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

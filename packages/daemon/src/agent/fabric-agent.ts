@@ -1,0 +1,121 @@
+// The fabric agent: a Fabric and its VXLAN port set in their own process, driven by havipd over a Unix
+// socket with the agent protocol (protocol.ts). Every connected client gets every observation.
+import { rm } from "node:fs/promises";
+import { createServer, type Server, type Socket } from "node:net";
+import { Fabric, SpecError, VxlanPortSet } from "@havip/fabric";
+import {
+  AGENT_PROTOCOL_VERSION,
+  LineReader,
+  encode,
+  type AgentHello,
+  type AgentMessage,
+  type AgentRequest,
+} from "./protocol.ts";
+
+export interface FabricAgentOptions {
+  socketPath: string;
+  /** Where the VXLAN port set listens; null: no VXLAN ports. */
+  vxlan: { host: string; port: number } | null;
+}
+
+export interface FabricAgent {
+  readonly fabric: Fabric;
+  readonly vxlan: { address: string; port: number } | null;
+  close(): Promise<void>;
+}
+
+export async function startFabricAgent(options: FabricAgentOptions): Promise<FabricAgent> {
+  const fabric = new Fabric();
+  let set: VxlanPortSet | null = null;
+  let bound: { address: string; port: number } | null = null;
+  if (options.vxlan !== null) {
+    set = new VxlanPortSet({ address: options.vxlan.host, port: options.vxlan.port });
+    bound = await set.open();
+  }
+  const clients = new Set<Socket>();
+  const send = (socket: Socket, message: AgentMessage) => {
+    if (!socket.destroyed) socket.write(encode(message));
+  };
+  fabric.onObservation((observation) => {
+    for (const c of clients) send(c, { event: "observation", observation });
+  });
+
+  const handle = (request: AgentRequest): unknown => {
+    switch (request.op) {
+      case "hello": {
+        if (request.version !== AGENT_PROTOCOL_VERSION) {
+          throw new Error(`protocol version ${request.version} is not ${AGENT_PROTOCOL_VERSION}`);
+        }
+        const hello: AgentHello = { version: AGENT_PROTOCOL_VERSION, vxlan: bound };
+        return hello;
+      }
+      case "apply-spec":
+        fabric.applySpec(request.spec);
+        return null;
+      case "apply-changes":
+        fabric.applyChanges(request.changes);
+        return null;
+      case "attach": {
+        if (set === null) throw new Error("the agent has no VXLAN port set");
+        fabric.detachPort(request.portId);
+        set.removePort(request.portId);
+        fabric.attachPort(set.addPort(request.portId, request.attachment));
+        return null;
+      }
+      case "detach":
+        fabric.detachPort(request.portId);
+        set?.removePort(request.portId);
+        return null;
+      case "counters":
+        return { fabric: fabric.counters(), vxlan: set === null ? null : { ...set.counters } };
+    }
+  };
+
+  const server: Server = createServer((socket) => {
+    clients.add(socket);
+    socket.setEncoding("utf8");
+    const reader = new LineReader(
+      (value) => {
+        const request = value as AgentRequest;
+        try {
+          send(socket, { id: request.id, ok: true, result: handle(request) ?? null });
+        } catch (e) {
+          const problems = e instanceof SpecError ? [...e.problems] : undefined;
+          const message = e instanceof Error ? e.message : String(e);
+          send(socket, { id: request.id, ok: false, error: { message, ...(problems ? { problems } : {}) } });
+        }
+      },
+      () => {
+        socket.destroy(); // not the protocol: hang up
+      },
+    );
+    socket.on("data", (chunk: string) => {
+      reader.push(chunk);
+    });
+    socket.on("close", () => clients.delete(socket));
+    socket.on("error", () => undefined);
+  });
+  await rm(options.socketPath, { force: true }); // a socket file left by a crashed agent
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.socketPath, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+
+  return {
+    fabric,
+    vxlan: bound,
+    async close() {
+      for (const c of clients) c.destroy();
+      await new Promise<void>((resolve) =>
+        server.close(() => {
+          resolve();
+        }),
+      );
+      fabric.close();
+      await set?.close();
+    },
+  };
+}

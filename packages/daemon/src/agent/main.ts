@@ -1,0 +1,32 @@
+// The fabric agent as a program: `node main.ts --socket /run/havip/fabric.sock --vxlan 169.254.77.1:4789`.
+// Started inside the fabric's network namespace (`ip netns exec …`); havipd drives it with --fabric-agent.
+// Prints one JSON line when ready; SIGINT or SIGTERM closes it.
+import { parseArgs } from "node:util";
+import { parseListenAddress } from "../listen-address.ts";
+import { startFabricAgent } from "./fabric-agent.ts";
+
+function fail(message: string): never {
+  process.stderr.write(`fabric agent: ${message}\n`);
+  process.exit(2);
+}
+
+const { values } = parseArgs({
+  options: { socket: { type: "string" }, vxlan: { type: "string" } },
+  strict: true,
+});
+if (values.socket === undefined || !values.socket.startsWith("/")) fail("--socket /abs/path.sock is required");
+let vxlan: { host: string; port: number } | null = null;
+if (values.vxlan !== undefined) {
+  const parsed = parseListenAddress(values.vxlan);
+  if ("error" in parsed || parsed.path !== undefined) fail(`--vxlan expects HOST:PORT, got "${values.vxlan}"`);
+  vxlan = parsed;
+}
+const agent = await startFabricAgent({ socketPath: values.socket, vxlan }).catch((e: unknown) =>
+  fail(e instanceof Error ? e.message : String(e)),
+);
+process.stdout.write(`${JSON.stringify({ ready: true, socket: values.socket, vxlan: agent.vxlan })}\n`);
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    void agent.close().then(() => process.exit(0));
+  });
+}

@@ -1,0 +1,81 @@
+// The fabric agent protocol: how havipd drives a fabric that runs in another process (the lab's fabric
+// namespace now, another host's agent later). Newline-delimited JSON over a stream socket (a Unix socket
+// here): one object per line, UTF-8.
+//
+// havipd → agent: requests `{id, op, …}`; the agent answers each with `{id, ok: true, result}` or
+// `{id, ok: false, error: {message, problems?}}`, in the order received.
+// agent → havipd: also events `{event: "observation", observation}` whenever the fabric reports one.
+import type { FabricCounters, NetworkSpec, Observation, SpecChange, VxlanCounters } from "@havip/fabric";
+
+export const AGENT_PROTOCOL_VERSION = 1;
+
+export interface AgentAttachment {
+  remoteAddress: string;
+  remotePort: number;
+  vni: number;
+}
+
+export type AgentRequest =
+  | { id: number; op: "hello"; version: number }
+  | { id: number; op: "apply-spec"; spec: NetworkSpec }
+  | { id: number; op: "apply-changes"; changes: SpecChange[] }
+  | { id: number; op: "attach"; portId: string; attachment: AgentAttachment }
+  | { id: number; op: "detach"; portId: string }
+  | { id: number; op: "counters" };
+
+export interface AgentHello {
+  version: number;
+  vxlan: { address: string; port: number } | null;
+}
+
+export interface AgentCounters {
+  fabric: FabricCounters;
+  vxlan: VxlanCounters | null;
+}
+
+export type AgentReply =
+  | { id: number; ok: true; result: unknown }
+  | { id: number; ok: false; error: { message: string; problems?: string[] } };
+
+export interface AgentEvent {
+  event: "observation";
+  observation: Observation;
+}
+
+export type AgentMessage = AgentReply | AgentEvent;
+
+/** Splits a byte stream into JSON lines; a line that is not JSON is reported, not thrown. */
+export class LineReader {
+  private buffered = "";
+  private readonly onLine: (value: unknown) => void;
+  private readonly onBadLine: (line: string) => void;
+
+  constructor(onLine: (value: unknown) => void, onBadLine: (line: string) => void) {
+    this.onLine = onLine;
+    this.onBadLine = onBadLine;
+  }
+
+  push(chunk: string): void {
+    this.buffered += chunk;
+    let nl = this.buffered.indexOf("\n");
+    while (nl >= 0) {
+      const line = this.buffered.slice(0, nl).trim();
+      this.buffered = this.buffered.slice(nl + 1);
+      if (line !== "") {
+        let value: unknown;
+        try {
+          value = JSON.parse(line);
+        } catch {
+          this.onBadLine(line);
+          value = undefined;
+        }
+        if (value !== undefined) this.onLine(value);
+      }
+      nl = this.buffered.indexOf("\n");
+    }
+  }
+}
+
+export function encode(message: AgentRequest | AgentMessage): string {
+  return `${JSON.stringify(message)}\n`;
+}

@@ -1,0 +1,137 @@
+// havipd's side of the agent protocol: a fabric in another process, driven over a Unix socket.
+import { connect, type Socket } from "node:net";
+import { SpecError, type NetworkSpec, type Observation, type SpecChange } from "@havip/fabric";
+import {
+  AGENT_PROTOCOL_VERSION,
+  LineReader,
+  encode,
+  type AgentAttachment,
+  type AgentCounters,
+  type AgentHello,
+  type AgentMessage,
+  type AgentRequest,
+} from "./protocol.ts";
+
+type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
+// Distributes over the union, so each request keeps its own fields.
+type RequestBody<R = AgentRequest> = R extends AgentRequest ? Omit<R, "id"> : never;
+
+export class AgentError extends Error {}
+
+export class RemoteFabric {
+  private readonly socket: Socket;
+  private readonly pending = new Map<number, Pending>();
+  private readonly listeners = new Set<(o: Observation) => void>();
+  private readonly closeListeners = new Set<() => void>();
+  private nextId = 1;
+  private agentHello: AgentHello = { version: 0, vxlan: null };
+
+  private constructor(socket: Socket) {
+    this.socket = socket;
+    socket.setEncoding("utf8");
+    const reader = new LineReader(
+      (value) => {
+        this.receive(value as AgentMessage);
+      },
+      (line) => {
+        this.fail(new AgentError(`the fabric agent sent a line that is not JSON: ${line.slice(0, 80)}`));
+      },
+    );
+    socket.on("data", (chunk: string) => {
+      reader.push(chunk);
+    });
+    socket.on("error", (e) => {
+      this.fail(e);
+    });
+    socket.on("close", () => {
+      this.fail(new AgentError("the connection to the fabric agent closed"));
+      for (const l of this.closeListeners) l();
+    });
+  }
+
+  /** Connects and says hello (protocol version); rejects when the agent is not there or speaks another one. */
+  static async connect(socketPath: string): Promise<RemoteFabric> {
+    const socket = connect(socketPath);
+    await new Promise<void>((resolve, reject) => {
+      socket.once("connect", resolve);
+      socket.once("error", reject);
+    });
+    const remote = new RemoteFabric(socket);
+    try {
+      remote.agentHello = (await remote.request({ op: "hello", version: AGENT_PROTOCOL_VERSION })) as AgentHello;
+    } catch (e) {
+      remote.close();
+      throw e;
+    }
+    return remote;
+  }
+
+  /** The agent's answer to hello: its protocol version and where its VXLAN port set listens. */
+  get hello(): AgentHello {
+    return this.agentHello;
+  }
+
+  private receive(m: AgentMessage): void {
+    if ("event" in m) {
+      for (const l of this.listeners) l(m.observation);
+      return;
+    }
+    const p = this.pending.get(m.id);
+    if (p === undefined) return;
+    this.pending.delete(m.id);
+    if (m.ok) p.resolve(m.result);
+    else if (m.error.problems !== undefined) p.reject(new SpecError(m.error.problems));
+    else p.reject(new AgentError(m.error.message));
+  }
+
+  private fail(e: Error): void {
+    for (const p of this.pending.values()) p.reject(e);
+    this.pending.clear();
+  }
+
+  private request(body: RequestBody): Promise<unknown> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      if (this.socket.destroyed) {
+        reject(new AgentError("the connection to the fabric agent is closed"));
+        return;
+      }
+      this.pending.set(id, { resolve, reject });
+      this.socket.write(encode({ ...body, id }));
+    });
+  }
+
+  async applySpec(spec: NetworkSpec): Promise<void> {
+    await this.request({ op: "apply-spec", spec });
+  }
+
+  async applyChanges(changes: SpecChange[]): Promise<void> {
+    await this.request({ op: "apply-changes", changes });
+  }
+
+  async attach(portId: string, attachment: AgentAttachment): Promise<void> {
+    await this.request({ op: "attach", portId, attachment });
+  }
+
+  async detach(portId: string): Promise<void> {
+    await this.request({ op: "detach", portId });
+  }
+
+  async counters(): Promise<AgentCounters> {
+    return (await this.request({ op: "counters" })) as AgentCounters;
+  }
+
+  onObservation(listener: (o: Observation) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Called once when the connection ends (the agent stopped, or close() was called). */
+  onClose(listener: () => void): void {
+    this.closeListeners.add(listener);
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}

@@ -1,0 +1,101 @@
+// Where the fabric runs, seen from havipd: in havipd's own process (a Fabric and, with --fabric-listen, a
+// VXLAN port set), or in a fabric agent reached over a Unix socket (--fabric-agent; the lab's fabric
+// namespace). Both give the spec sync a driver and the runtime its ports and counters.
+import { Fabric, VxlanPortSet, type FabricCounters, type VxlanCounters } from "@havip/fabric";
+import type { Logger } from "pino";
+import { RemoteFabric } from "../agent/remote-fabric.ts";
+import type { FabricDriver } from "../spec/sync.ts";
+import type { Attachment } from "./local-state.ts";
+
+export class NoVxlanListener extends Error {}
+
+export interface FabricBackend {
+  readonly driver: FabricDriver;
+  /** The in-process fabric (null when it runs in an agent). */
+  readonly fabric: Fabric | null;
+  /** Where VXLAN frames reach the fabric, or null when nothing can attach. */
+  readonly vxlan: { address: string; port: number } | null;
+  /** Attaches (or re-attaches) a port; throws when refused. */
+  plug(portId: string, attachment: Attachment): Promise<void>;
+  unplug(portId: string): Promise<void>;
+  counters(): Promise<{ fabric: FabricCounters; vxlan: VxlanCounters | null }>;
+  close(): Promise<void>;
+}
+
+const NO_LISTENER =
+  "havipd runs without --fabric-listen: there is no VXLAN port set (start it with --fabric-listen HOST:PORT)";
+
+export async function inProcessBackend(
+  listen: { host: string; port: number } | null,
+  logger: Logger,
+): Promise<FabricBackend> {
+  const fabric = new Fabric(undefined, {
+    onObserverError: (e) => {
+      logger.error({ err: e }, "fabric observer failed");
+    },
+  });
+  let set: VxlanPortSet | null = null;
+  let bound: { address: string; port: number } | null = null;
+  if (listen !== null) {
+    set = new VxlanPortSet({ address: listen.host, port: listen.port });
+    bound = await set.open();
+    logger.info(bound, `fabric VXLAN port set listening on ${bound.address}:${bound.port}`);
+  }
+  const unplug = (portId: string) => {
+    fabric.detachPort(portId);
+    set?.removePort(portId);
+  };
+  return {
+    driver: fabric,
+    fabric,
+    vxlan: bound,
+    plug(portId, a) {
+      if (set === null) return Promise.reject(new NoVxlanListener(NO_LISTENER));
+      unplug(portId);
+      try {
+        fabric.attachPort(
+          set.addPort(portId, { remoteAddress: a.remoteAddress, remotePort: a.remotePort, vni: a.vni }),
+        );
+      } catch (e) {
+        return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+      }
+      return Promise.resolve();
+    },
+    unplug(portId) {
+      unplug(portId);
+      return Promise.resolve();
+    },
+    counters: () => Promise.resolve({ fabric: fabric.counters(), vxlan: set === null ? null : { ...set.counters } }),
+    async close() {
+      fabric.close();
+      await set?.close();
+    },
+  };
+}
+
+export async function agentBackend(socketPath: string, logger: Logger): Promise<FabricBackend> {
+  const remote = await RemoteFabric.connect(socketPath);
+  logger.info({ socketPath, vxlan: remote.hello.vxlan }, `connected to the fabric agent at ${socketPath}`);
+  let closing = false;
+  remote.onClose(() => {
+    // No reconnection yet: the fabric keeps forwarding, but stops following the control plane.
+    if (!closing) logger.error({ socketPath }, "the connection to the fabric agent was lost; restart havipd");
+  });
+  return {
+    driver: remote,
+    fabric: null,
+    vxlan: remote.hello.vxlan,
+    plug: (portId, a) => {
+      if (remote.hello.vxlan === null)
+        return Promise.reject(new NoVxlanListener("the fabric agent has no VXLAN port set"));
+      return remote.attach(portId, a);
+    },
+    unplug: (portId) => remote.detach(portId),
+    counters: () => remote.counters(),
+    close() {
+      closing = true;
+      remote.close();
+      return Promise.resolve();
+    },
+  };
+}
