@@ -6,9 +6,14 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { request } from "node:http";
 import { join } from "node:path";
 import { test } from "node:test";
+import type { TestContext } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
-import type { Lab, LabProcess } from "@havip/lab";
+import { createLab, INTERNET_DEFAULTS, labDown } from "@havip/lab";
+import type { KeepalivedConfig, Lab, LabProcess, VrrpInstance } from "@havip/lab";
+import type { HaVip, Instance } from "@havip/control";
+import type { FabricCounters } from "@havip/fabric";
+import { assertNothingLeft, eventually, namespaceInodes, removeDir, tempStateDir, testPrefix } from "../lab/helpers.ts";
 
 export const isRoot = process.getuid?.() === 0;
 
@@ -146,4 +151,216 @@ export class LabDaemon {
     assert.ok(r.status >= 200 && r.status < 300, `${method} ${path}: ${r.status} ${JSON.stringify(r.json)}`);
     return r.json;
   }
+}
+
+// ---- Shared by the issue-4 case suites (vrrp3-fast, unicast-only, failback, members, eip, isolation) ----
+
+/** One instance of a case suite: its lab name (also what its HTTP service answers), API name, address, VNI. */
+export interface CaseVm {
+  lab: string;
+  name: string;
+  ip: string;
+  vni: number;
+}
+
+/** What `from` gets from http://<address>/ (the serving instance's name), or undefined on failure. */
+export async function fetchName(
+  lab: Lab,
+  from: string,
+  address: string,
+  timeoutMs = 2000,
+): Promise<string | undefined> {
+  const script = `fetch(process.argv[1],{signal:AbortSignal.timeout(${timeoutMs})}).then(r=>r.text()).then(t=>process.stdout.write(t))`;
+  const r = await lab.execResult(from, process.execPath, ["-e", script, `http://${address}/`]);
+  return r.code === 0 ? r.stdout.split(" ")[0] : undefined;
+}
+
+/** A tenant's view of the API: every call with the project's token, every status 2xx. */
+export type TenantCall = <T>(method: string, path: string, body?: unknown) => Promise<T>;
+
+/** The seed's network in one project: a VPC, a subnet, instances attached to the lab, a HAVIP. */
+export interface CaseNetwork {
+  tenant: TenantCall;
+  subnet: { id: string; gatewayIp: string };
+  havip: HaVip;
+  instances: Map<string, Instance>;
+  /** The primary vNIC id of an instance, by lab name. */
+  vnicOf(lab: string): string;
+  /** The HAVIP as the API shows it now. */
+  shown(): Promise<HaVip>;
+  /** Waits until the API shows this instance (by lab name) as the holder. */
+  holderIs(lab: string, timeoutMs?: number): Promise<HaVip>;
+}
+
+/**
+ * One lab with havipd running the fabric in its fabric namespace, for one case suite. `start` registers the
+ * cleanup (havipd, labDown, the state directory) with the test; `down` takes everything down and checks that
+ * nothing of the lab is left: namespace, root link or process.
+ */
+export class CaseLab {
+  readonly lab: Lab;
+  readonly havipd: LabDaemon;
+  readonly prefix: string;
+
+  private constructor(lab: Lab, havipd: LabDaemon, prefix: string) {
+    this.lab = lab;
+    this.havipd = havipd;
+    this.prefix = prefix;
+  }
+
+  static async start(t: TestContext, tag: string): Promise<CaseLab> {
+    const prefix = testPrefix(tag);
+    const stateDir = tempStateDir(`fabric-${tag}`);
+    const stops: (() => Promise<void>)[] = [];
+    t.after(async () => {
+      try {
+        for (const stop of stops) await stop().catch(() => undefined);
+        await labDown({ stateDir, prefix });
+      } finally {
+        removeDir(stateDir);
+      }
+    });
+    const lab = await createLab({ stateDir, prefix });
+    const havipd = await LabDaemon.start(lab, `${stateDir}/havipd`);
+    stops.push(() => havipd.stop());
+    return new CaseLab(lab, havipd, prefix);
+  }
+
+  /** The seed's network in a new project: VPC 10.0.0.0/16, subnet 10.0.1.0/24, the instances, the HAVIP. */
+  async network(
+    project: string,
+    vms: readonly CaseVm[],
+    options: { havipIp?: string; broadcast?: "auto" | "unicast-only"; members?: readonly string[] } = {},
+  ): Promise<CaseNetwork> {
+    const havipd = this.havipd;
+    const { token } = await havipd.ok<{ token: string }>("POST", "/v1/projects", { name: project });
+    const tenant: TenantCall = (method, path, body) => havipd.ok(method, path, body, token);
+    const vpc = await tenant<{ id: string }>("POST", "/v1/vpcs", { cidr: "10.0.0.0/16", region: "lab" });
+    const subnet = await tenant<{ id: string; gatewayIp: string }>("POST", "/v1/subnets", {
+      vpcId: vpc.id,
+      cidr: "10.0.1.0/24",
+      zone: "lab-a",
+      ...(options.broadcast === undefined ? {} : { broadcast: options.broadcast }),
+    });
+    const instances = new Map<string, Instance>();
+    for (const vm of vms) {
+      const body = { name: vm.name, subnetId: subnet.id, ipAddress: vm.ip };
+      instances.set(vm.lab, await tenant<Instance>("POST", "/v1/instances", body));
+    }
+    const members = options.members?.map((lab) => instances.get(lab)!.id);
+    const havip = await tenant<HaVip>("POST", "/v1/havips", {
+      subnetId: subnet.id,
+      ipAddress: options.havipIp ?? "10.0.1.50",
+      ...(members === undefined ? {} : { members }),
+    });
+    for (const vm of vms) {
+      const vnic = instances.get(vm.lab)!.vnics[0]!;
+      const attached = await this.lab.attachInstance({
+        name: vm.lab,
+        vni: vm.vni,
+        mac: vnic.macAddress,
+        ip: vm.ip,
+        prefixLen: 24,
+        gateway: subnet.gatewayIp,
+      });
+      await havipd.ok("PUT", `/v1/fabric/attachments/${vnic.id}`, {
+        remoteAddress: attached.endpoint.address,
+        remotePort: attached.endpoint.port,
+        vni: attached.endpoint.vni,
+      });
+    }
+    const vnicOf = (lab: string): string => instances.get(lab)!.primaryVnicId;
+    const shown = (): Promise<HaVip> => tenant<HaVip>("GET", `/v1/havips/${havip.id}`);
+    const holderIs = (lab: string, timeoutMs = 15_000): Promise<HaVip> =>
+      eventually(`${lab} to hold the HAVIP in the API`, timeoutMs, async () => {
+        const h = await shown();
+        return h.holder?.vnicId === vnicOf(lab) ? h : undefined;
+      });
+    return { tenant, subnet, havip, instances, vnicOf, shown, holderIs };
+  }
+
+  /** The internet host behind the fabric's edge, registered as the internet port; its echo service started. */
+  async internet(vni: number): Promise<void> {
+    const internet = await this.lab.attachInternet({ vni });
+    await this.havipd.ok("PUT", "/v1/fabric/internet", {
+      ip: INTERNET_DEFAULTS.gateway,
+      cidr: "203.0.113.0/24",
+      gateway: null,
+      remoteAddress: internet.endpoint.address,
+      remotePort: internet.endpoint.port,
+      vni: internet.endpoint.vni,
+    });
+    await this.lab.startEchoService();
+  }
+
+  /** The fabric's counters, as havipd reports them. */
+  counters(): Promise<{ fabric: FabricCounters }> {
+    return this.havipd.ok<{ fabric: FabricCounters }>("GET", "/v1/fabric/counters");
+  }
+
+  /** Takes everything down (havipd, the lab) and asserts that nothing of the lab is left. */
+  async down(): Promise<void> {
+    const inodes = namespaceInodes(this.lab.state.namespaces.map((n) => n.name));
+    const pids = this.lab.processes().flatMap((p) => (p.pid === null ? [] : [p.pid]));
+    await this.havipd.stop();
+    await this.lab.down();
+    assertNothingLeft(this.prefix, inodes, pids);
+  }
+}
+
+/** A keepalived configuration for one VRRP instance on eth0 holding `vip`/24. */
+export function keepalivedFor(
+  vip: string,
+  priority: number,
+  options: Partial<Omit<VrrpInstance, "priority" | "virtualAddresses">> = {},
+): KeepalivedConfig {
+  return {
+    instances: [
+      {
+        name: "VI_1",
+        version: 2,
+        virtualRouterId: 51,
+        advertInterval: 1,
+        state: "BACKUP",
+        garpMasterDelay: 1,
+        ...((options.version ?? 2) === 2 ? { authPass: "havip" } : {}),
+        ...options,
+        priority,
+        virtualAddresses: [{ address: vip, prefixLen: 24 }],
+      },
+    ],
+  };
+}
+
+/**
+ * An `arping` command line that sends `count` gratuitous ARPs for `ip` out of eth0 (sender IP = target IP =
+ * `ip`), for either arping Debian ships: Thomas Habets' (package arping) or iputils' (iputils-arping).
+ */
+export async function gratuitousArp(lab: Lab, from: string, ip: string, count: number): Promise<string[]> {
+  const help = await lab.execResult(from, "arping", ["--help"]);
+  const habets = /Habets|-S IP/.test(help.stdout + help.stderr);
+  return habets
+    ? ["arping", "-U", "-i", "eth0", "-S", ip, "-c", String(count), "-W", "0.2", ip]
+    : ["arping", "-U", "-I", "eth0", "-s", ip, "-c", String(count), "-i", "0.2", ip];
+}
+
+/**
+ * What the internet's echo service says it saw (`{"protocol":"tcp","address":…}`) for a TCP connection from
+ * `from`, bound to `localAddress` when given; undefined when no answer came within `timeoutMs`.
+ */
+export async function echoFrom(
+  lab: Lab,
+  from: string,
+  localAddress?: string,
+  timeoutMs = 2000,
+): Promise<{ address: string } | undefined> {
+  const script =
+    "const s=require('node:net').connect({host:process.argv[1],port:+process.argv[2]," +
+    "localAddress:process.argv[3]||undefined});let d='';s.setEncoding('utf8');" +
+    `s.on('data',c=>d+=c);s.on('end',()=>process.stdout.write(d,()=>process.exit(0)));s.on('error',()=>process.exit(2));` +
+    `setTimeout(()=>process.exit(3),${timeoutMs});`;
+  const address = INTERNET_DEFAULTS.address;
+  const args = ["-e", script, address, String(INTERNET_DEFAULTS.echoPort), localAddress ?? ""];
+  const r = await lab.execResult(from, process.execPath, args);
+  return r.code === 0 && r.stdout !== "" ? (JSON.parse(r.stdout) as { address: string }) : undefined;
 }
