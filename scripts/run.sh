@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # The main job: sets up this checkout (scripts/setup.sh), starts havipd in the background and creates the
-# seed example through the CLI (VPC 10.0.0.0/16, subnet 10.0.1.0/24, vm-A and vm-B, HAVIP 10.0.1.50 with
-# an EIP), then prints what exists and what to try next. Safe to run again: it reuses a running havipd and
-# an existing example. Stop havipd with: kill "$(cat data/havipd.pid)".
+# seed example through the CLI (VPC 10.0.0.0/16, subnet 10.0.1.0/24, vm-A, vm-B, vm-C, HAVIP 10.0.1.50 with
+# an EIP), then prints what exists and what to try next. As root, havipd runs with the Linux lab
+# (--lab-dir data/lab: the fabric in its own network namespace) and `havip lab up seed-example` attaches
+# the instances as namespaces with real keepalived, leaving a working lab and the failover commands; not
+# as root, the example exists in the API only. Safe to run again: it reuses a running havipd, the lab and
+# the example. Stop havipd with: kill "$(cat data/havipd.pid)"; remove the lab with: npx havip lab down.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -16,17 +19,31 @@ mkdir -p "$HAVIP_DATA_DIR"
 pidfile="$HAVIP_DATA_DIR/havipd.pid"
 log="$HAVIP_DATA_DIR/havipd.log"
 havip() { node packages/cli/bin/havip.js "$@"; }
+export HAVIP_LAB_DIR="${HAVIP_LAB_DIR:-$HAVIP_DATA_DIR/lab}"
+lab_args=()
+if [ "$(id -u)" = 0 ]; then
+  lab_args=(--lab-dir "$HAVIP_LAB_DIR")
+else
+  echo "run: not root: no Linux lab (network namespaces, VXLAN and keepalived need root); the seed example will exist in the API only" >&2
+fi
 
 healthy() { node -e "fetch(process.argv[1]).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))" "$HAVIP_API/v1/health"; }
 
-if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null && healthy; then
+running() { [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null && healthy; }
+# As root the lab's record must exist (havipd makes it with --lab-dir); a havipd started without it is restarted.
+if running && [ "${#lab_args[@]}" -gt 0 ] && [ ! -f "$HAVIP_LAB_DIR/lab-state.json" ]; then
+  echo "run: havipd (pid $(cat "$pidfile")) runs without the lab: restarting it with --lab-dir $HAVIP_LAB_DIR"
+  kill "$(cat "$pidfile")"
+  for _ in $(seq 1 100); do kill -0 "$(cat "$pidfile")" 2>/dev/null || break; sleep 0.1; done
+fi
+if running; then
   echo "run: havipd already running (pid $(cat "$pidfile")) at $HAVIP_API"
 else
   echo "run: starting havipd at $HAVIP_API (data in $HAVIP_DATA_DIR, log in $log)"
   nohup node packages/daemon/bin/havipd.js --listen "$listen" --data-dir "$HAVIP_DATA_DIR" --log-format json \
-    >>"$log" 2>&1 </dev/null &
+    "${lab_args[@]}" >>"$log" 2>&1 </dev/null &
   echo $! >"$pidfile"
-  for _ in $(seq 1 100); do healthy && break; sleep 0.1; done
+  for _ in $(seq 1 200); do healthy && break; sleep 0.1; done
   if ! healthy; then
     echo "run: havipd did not become healthy; the last lines of its log:" >&2
     tail -n 20 "$log" >&2
@@ -53,6 +70,18 @@ if [ ! -s "$demo_token_file" ]; then
   havip eip associate "$eip" --havip demo-vip >/dev/null
 fi
 export HAVIP_TOKEN="$(cat "$demo_token_file")"
+
+if [ "${#lab_args[@]}" -gt 0 ]; then
+  echo "run: bringing up the seed example in the Linux lab (namespaces, keepalived)"
+  HAVIP_TOKEN="$operator_token" havip lab up seed-example
+  cat <<EOT
+
+havipd is running at $HAVIP_API (pid $(cat "$pidfile")) with the Linux lab in $HAVIP_LAB_DIR; try the commands above
+(as root, in this repository) after: source scripts/node-env.sh; export HAVIP_API=$HAVIP_API HAVIP_DATA_DIR=$HAVIP_DATA_DIR
+Stop havipd with: kill \$(cat $pidfile); remove the lab with: npx havip lab down
+EOT
+  exit 0
+fi
 
 echo
 havip instance list

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages: PostgreSQL for the store suite, the lab's network tools and failover software.
-HAVIP_DEBIAN_PACKAGES=(postgresql iproute2 ethtool keepalived arping iputils-ping tcpdump procps util-linux)
+HAVIP_DEBIAN_PACKAGES=(postgresql iproute2 ethtool keepalived arping iputils-ping tcpdump procps util-linux curl)
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   missing=()
   for p in "${HAVIP_DEBIAN_PACKAGES[@]}"; do

@@ -3,7 +3,7 @@
 // API and brings it up with real keepalived; `havip lab failover` prints the timeline and vm-B serves;
 // `havip lab down` and stopping havipd leave no namespace, link or process behind.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -84,6 +84,16 @@ test(
       await sleep(50);
     }
     assert.match(log, /fabric agent started in namespace/);
+
+    // A namespace of the lab's name that the lab did not make: refused in one line, nothing of it touched.
+    execFileSync("ip", ["netns", "add", `${prefix}vm-c`]);
+    const taken = await havip(env, "lab", "up", "seed-example");
+    execFileSync("ip", ["netns", "delete", `${prefix}vm-c`]);
+    assert.equal(taken.code, 1);
+    assert.match(
+      taken.stderr,
+      new RegExp(`^error: The network namespace ${prefix}vm-c already exists and is not recorded`),
+    );
 
     const up = ok(await havip(env, "lab", "up", "seed-example"), "lab up seed-example");
     assert.match(up, /seed example up: HAVIP demo-vip 10\.0\.1\.50 \(EIP 198\.51\.100\.\d+\), holder vm-A/);

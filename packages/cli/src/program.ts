@@ -5,6 +5,7 @@ import { registerComputeCommands } from "./commands/compute.ts";
 import { registerEipCommands } from "./commands/eip.ts";
 import { registerEventCommands } from "./commands/events.ts";
 import { registerHaVipCommands } from "./commands/havip.ts";
+import { registerLabCommands } from "./commands/lab.ts";
 import { registerLoginCommand } from "./commands/login.ts";
 import { registerNetworkCommands } from "./commands/network.ts";
 import { registerOperatorCommands } from "./commands/operator.ts";
@@ -45,5 +46,6 @@ Exit status: 0 success, 1 the request failed (API error or havipd unreachable), 
   registerHaVipCommands(program, context);
   registerEipCommands(program, context);
   registerEventCommands(program, context);
+  registerLabCommands(program, context);
   return program;
 }

@@ -3,6 +3,7 @@ import { dirname } from "node:path";
 import { buildApiServer, openControlService, type ControlService } from "@havip/control";
 import type { Logger } from "pino";
 import { prepareDataDir } from "./data-dir.ts";
+import { startLabFabric, type LabFabric } from "./lab-fabric.ts";
 import { registerFabricRoutes } from "./fabric/routes.ts";
 import { startFabric, type FabricRuntime } from "./fabric/runtime.ts";
 import { listenUrl, type ListenAddress } from "./listen-address.ts";
@@ -39,6 +40,7 @@ export async function startDaemon(options: DaemonOptions, logging: LogSetup): Pr
     options.operatorTokenFromEnv === undefined ||
     options.fabricListen !== null ||
     options.fabricAgent !== null ||
+    (options.lab ?? null) !== null ||
     (database.kind === "sqlite" && dirname(database.url) === options.dataDir);
   if (usesDataDir) await prepareDataDir(options.dataDir);
 
@@ -60,19 +62,32 @@ export async function startDaemon(options: DaemonOptions, logging: LogSetup): Pr
     throw databaseFailure(e, database);
   });
 
+  // --lab-dir: the lab's fabric namespace and the agent in it, set up here; the agent's socket drives the fabric.
+  let labFabric: LabFabric | undefined;
+  if (options.lab !== undefined && options.lab !== null) {
+    try {
+      labFabric = await startLabFabric(options.lab, logger);
+    } catch (e) {
+      await service.close();
+      throw e;
+    }
+  }
+  const agentSocket = labFabric?.socket ?? options.fabricAgent;
+
   let fabric: FabricRuntime;
   try {
     fabric = await startFabric(
       service,
       logger,
       options.dataDir,
-      options.fabricAgent !== null
-        ? { kind: "agent", socketPath: options.fabricAgent }
+      agentSocket !== null
+        ? { kind: "agent", socketPath: agentSocket }
         : { kind: "in-process", listen: options.fabricListen },
     );
   } catch (e) {
     await service.close();
-    if (options.fabricAgent !== null) throw fabricAgentFailure(e, options.fabricAgent);
+    await labFabric?.stop();
+    if (agentSocket !== null) throw fabricAgentFailure(e, agentSocket);
     throw options.fabricListen === null ? e : fabricListenFailure(e, options.fabricListen);
   }
 
@@ -82,6 +97,7 @@ export async function startDaemon(options: DaemonOptions, logging: LogSetup): Pr
     registerFabricRoutes(app, fabric, service);
   } catch (e) {
     await fabric.close();
+    await labFabric?.stop();
     await service.close();
     throw e;
   }
@@ -91,6 +107,7 @@ export async function startDaemon(options: DaemonOptions, logging: LogSetup): Pr
   } catch (e) {
     await app.close().catch(() => undefined);
     await fabric.close();
+    await labFabric?.stop();
     await service.close();
     throw listenFailure(e, options.listen);
   }
@@ -108,7 +125,8 @@ export async function startDaemon(options: DaemonOptions, logging: LogSetup): Pr
     address,
     url,
     fabric,
-    stop: (drainTimeoutMs = DRAIN_TIMEOUT_MS) => (stopping ??= stop(app, fabric, service, logger, drainTimeoutMs)),
+    stop: (drainTimeoutMs = DRAIN_TIMEOUT_MS) =>
+      (stopping ??= stop(app, fabric, service, logger, drainTimeoutMs, labFabric)),
   };
 }
 
@@ -118,6 +136,7 @@ async function stop(
   service: ControlService,
   logger: Logger,
   drainTimeoutMs: number,
+  labFabric: LabFabric | undefined,
 ): Promise<void> {
   // fastify's close stops accepting, answers 503 to new requests on open connections, waits for in-flight
   // ones and closes idle keep-alive connections; the API ends its event streams in its own close hook.
@@ -132,6 +151,7 @@ async function stop(
     clearTimeout(cut);
   }
   await fabric.close();
+  await labFabric?.stop();
   await service.close();
   logger.info("havipd stopped");
 }

@@ -80,3 +80,20 @@ test("--fabric-agent: an absolute Unix socket path, not together with --fabric-l
     /exclude each other/,
   );
 });
+
+test("--lab-dir: off by default; a directory (resolved) and a prefix; not with --fabric-listen or --fabric-agent", () => {
+  assert.equal(run([]).lab, null);
+  assert.deepEqual(run(["--lab-dir", "data/lab"]).lab, { dir: "/home/op/data/lab", prefix: "hvl-" });
+  assert.deepEqual(run(["--lab-dir", "/l", "--lab-prefix", "lab2-"]).lab, { dir: "/l", prefix: "lab2-" });
+  const refused = (argv: string[], message: RegExp) => {
+    assert.throws(
+      () => parseInvocation(argv, {}, "/"),
+      (e) => e instanceof UsageError && message.test(e.message),
+    );
+  };
+  refused(["--lab-dir", "/l", "--fabric-listen", "169.254.77.1:4789"], /leave out --fabric-listen/);
+  refused(["--lab-dir", "/l", "--fabric-agent", "unix:/a.sock"], /leave out --fabric-listen and --fabric-agent/);
+  refused(["--lab-dir", "/l", "--lab-prefix", "Bad"], /--lab-prefix must be/);
+  refused(["--lab-prefix", "hvl-"], /--lab-prefix needs --lab-dir/);
+  refused(["--lab-dir", ""], /--lab-dir is empty/);
+});

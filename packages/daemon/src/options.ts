@@ -18,6 +18,8 @@ export interface DaemonOptions {
   fabricListen: ListenAddress | null;
   /** A fabric agent's Unix socket: the fabric runs there instead of in havipd's process. */
   fabricAgent: string | null;
+  /** --lab-dir: havipd sets up the Linux lab's fabric namespace and runs the fabric agent there (root). */
+  lab?: { dir: string; prefix: string } | null;
 }
 
 export type Invocation = { kind: "run"; options: DaemonOptions } | { kind: "help" } | { kind: "version" };
@@ -42,6 +44,10 @@ Options:
   --fabric-agent unix:/abs/path.sock
                        drive a fabric agent (src/agent/main.ts, e.g. in the lab's fabric namespace)
                        over its Unix socket instead of running the fabric in-process
+  --lab-dir DIR        (root) create or reuse the Linux lab in DIR: its fabric and underlay network
+                       namespaces, and the fabric agent inside the fabric namespace, which havipd then
+                       drives; on shutdown the agent stops, the lab stays until "havip lab down"
+  --lab-prefix PREFIX  prefix of the lab's namespace names (default hvl-; only with --lab-dir)
   --log-level LEVEL    ${LOG_LEVELS.join(", ")} (default info)
   --log-format FORMAT  json or pretty (default: pretty when stdout is a terminal, else json)
   -h, --help           show this help
@@ -68,6 +74,8 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv,
         database: { type: "string" },
         "fabric-listen": { type: "string" },
         "fabric-agent": { type: "string" },
+        "lab-dir": { type: "string" },
+        "lab-prefix": { type: "string" },
         "log-level": { type: "string" },
         "log-format": { type: "string" },
         help: { type: "boolean", short: "h" },
@@ -97,6 +105,23 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv,
     if (!path.startsWith("/")) throw new UsageError("--fabric-agent expects the agent's socket as unix:/abs/path");
     if (fabricListen !== null) throw new UsageError("--fabric-listen and --fabric-agent exclude each other");
     fabricAgent = path;
+  }
+
+  let lab: { dir: string; prefix: string } | null = null;
+  if (values["lab-dir"] !== undefined) {
+    if (values["lab-dir"] === "") throw new UsageError("--lab-dir is empty");
+    if (fabricListen !== null || fabricAgent !== null) {
+      throw new UsageError("--lab-dir runs its own fabric agent: leave out --fabric-listen and --fabric-agent");
+    }
+    const prefix = values["lab-prefix"] ?? "hvl-";
+    if (!/^[a-z][a-z0-9]{0,11}-$/.test(prefix)) {
+      throw new UsageError(
+        `--lab-prefix must be a lower-case letter, up to 11 letters or digits and a '-' (got "${prefix}")`,
+      );
+    }
+    lab = { dir: resolve(cwd, values["lab-dir"]), prefix };
+  } else if (values["lab-prefix"] !== undefined) {
+    throw new UsageError("--lab-prefix needs --lab-dir");
   }
 
   const dataDirArg = values["data-dir"] ?? nonEmpty(env.HAVIP_DATA_DIR) ?? "data";
@@ -129,6 +154,7 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv,
       operatorTokenFromEnv: nonEmpty(env.HAVIP_ADMIN_TOKEN),
       fabricListen,
       fabricAgent,
+      lab,
     },
   };
 }

@@ -1,0 +1,116 @@
+// Attaching an API instance to the lab: its primary vNIC becomes a namespace whose eth0 is a VXLAN device
+// with the vNIC's MAC, address, prefix and gateway; the vNIC's attachment (where the fabric reaches it) is
+// registered with havipd. Detaching undoes both.
+import type { Instance, Subnet } from "@havip/control";
+import { UNDERLAY } from "@havip/lab";
+import type { AttachedInstance, Lab } from "@havip/lab";
+import type { ApiClient } from "../client.ts";
+import { KINDS, resolveId } from "../resolve.ts";
+import { labAwait, labCall, LabFailure, labNameOf } from "./lab-context.ts";
+import { path } from "./shared.ts";
+
+/** The first VNI the lab hands out; instances get the lowest free one from here. */
+export const FIRST_VNI = 5001;
+
+interface Attachment {
+  vnicId: string;
+  vni: number;
+  remoteAddress: string;
+  remotePort: number;
+}
+
+/** The lowest VNI from FIRST_VNI that neither the lab nor havipd's attachments use. */
+export function freeVni(used: Iterable<number>): number {
+  const taken = new Set(used);
+  let vni = FIRST_VNI;
+  while (taken.has(vni)) vni++;
+  return vni;
+}
+
+export async function usedVnis(lab: Lab, admin: ApiClient): Promise<number[]> {
+  const attachments = await admin.get<{ items: Attachment[] }>("/v1/fabric/attachments");
+  return [...lab.state.instances.map((i) => i.vni), ...attachments.items.map((a) => a.vni)];
+}
+
+export interface AttachResult {
+  instance: Instance;
+  labName: string;
+  attached: AttachedInstance;
+  already: boolean;
+}
+
+/** Attaches an instance (id or unique name); an instance already attached is left as it is. */
+export async function attachApiInstance(lab: Lab, admin: ApiClient, ref: string): Promise<AttachResult> {
+  const id = await resolveId<Instance>(admin, KINDS.instance, ref);
+  const instance = await admin.get<Instance>(path("/v1/instances", id));
+  const vnic = instance.vnics.find((v) => v.id === instance.primaryVnicId) ?? instance.vnics[0];
+  if (vnic === undefined) throw new LabFailure(`instance ${instance.name} has no vNIC`);
+  const subnet = await admin.get<Subnet>(path("/v1/subnets", vnic.subnetId));
+  const labName = labNameOf(instance.name);
+  const existing = lab.state.instances.find((i) => i.name === labName);
+  if (existing !== undefined) {
+    if (existing.mac !== vnic.macAddress.toLowerCase()) {
+      throw new LabFailure(
+        `the lab's instance ${labName} belongs to another vNIC (MAC ${existing.mac}); detach it first: havip lab instance down ${labName}`,
+      );
+    }
+    const attached = { ...existing, endpoint: endpointOf(existing.vni) };
+    await register(admin, vnic.id, attached);
+    return { instance, labName, attached, already: true };
+  }
+  const prefixLen = Number(subnet.cidr.split("/")[1]);
+  const vni = freeVni(await usedVnis(lab, admin));
+  const attached = await labAwait(() =>
+    lab.attachInstance({
+      name: labName,
+      vni,
+      mac: vnic.macAddress,
+      ip: vnic.ipAddress,
+      prefixLen,
+      gateway: subnet.gatewayIp,
+    }),
+  );
+  try {
+    await register(admin, vnic.id, attached);
+  } catch (e) {
+    await lab.detachInstance(labName).catch(() => undefined);
+    throw e;
+  }
+  return { instance, labName, attached, already: false };
+}
+
+// The lab's instances all reach the fabric from the underlay namespace's address, on the VXLAN port.
+function endpointOf(vni: number): AttachedInstance["endpoint"] {
+  return { address: UNDERLAY.underlayAddress, port: UNDERLAY.vxlanPort, vni };
+}
+
+async function register(admin: ApiClient, vnicId: string, attached: AttachedInstance): Promise<void> {
+  await admin.request("PUT", path("/v1/fabric/attachments", vnicId), {
+    body: {
+      remoteAddress: attached.endpoint.address,
+      remotePort: attached.endpoint.port,
+      vni: attached.endpoint.vni,
+    },
+  });
+}
+
+/** Detaches an instance (API id/name, or its lab name) and removes its vNIC's attachment from havipd. */
+export async function detachInstance(lab: Lab, admin: ApiClient | undefined, ref: string): Promise<string> {
+  let labName = lab.state.instances.some((i) => i.name === ref) ? ref : labNameOf(ref);
+  let vni = lab.state.instances.find((i) => i.name === labName)?.vni;
+  if (vni === undefined && admin !== undefined) {
+    const id = await resolveId<Instance>(admin, KINDS.instance, ref);
+    const instance = await admin.get<Instance>(path("/v1/instances", id));
+    labName = labNameOf(instance.name);
+    vni = lab.state.instances.find((i) => i.name === labName)?.vni;
+  }
+  if (vni === undefined) labCall(() => lab.namespaceOf(labName)); // the lab's own "no such instance" error
+  await labAwait(() => lab.detachInstance(labName));
+  if (admin !== undefined) {
+    const attachments = await admin.get<{ items: Attachment[] }>("/v1/fabric/attachments");
+    for (const a of attachments.items.filter((x) => x.vni === vni)) {
+      await admin.request("DELETE", path("/v1/fabric/attachments", a.vnicId));
+    }
+  }
+  return labName;
+}
