@@ -1,10 +1,9 @@
 // The concurrency cases of issue 2 through HTTP: parallel requests racing for the same address or the
 // same HAVIP; the database constraints inside transactions let exactly one win.
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import type { Eip, HaVip } from "../model.ts";
-import { dropPostgresSchema } from "../store/index.ts";
+import { freshPostgresUrl } from "../store/test-backends.ts";
 import {
   expectStatus,
   OPERATOR_TOKEN,
@@ -24,16 +23,12 @@ function tally(results: CallResult[]): Record<string, number> {
 }
 
 // SQLite always; PostgreSQL too when HAVIP_TEST_PG_URL names a server (scripts/pg-test.sh start).
-const backends: { name: string; url: () => string }[] = [{ name: "sqlite", url: () => ":memory:" }];
+const backends: { name: string; url: () => string | Promise<string> }[] = [{ name: "sqlite", url: () => ":memory:" }];
 const pgUrl = process.env.HAVIP_TEST_PG_URL;
 if (pgUrl) {
   backends.push({
     name: "postgres",
-    url: () => {
-      const url = new URL(pgUrl);
-      url.searchParams.set("schema", `http_${randomBytes(6).toString("hex")}`);
-      return url.toString();
-    },
+    url: () => freshPostgresUrl(pgUrl, "http"),
   });
 }
 
@@ -42,12 +37,11 @@ for (const backend of backends) {
     let api: RealApi;
     let databaseUrl: string;
     before(async () => {
-      databaseUrl = backend.url();
+      databaseUrl = await backend.url();
       api = await openRealApi({ databaseUrl });
     });
     after(async () => {
       await api.close();
-      await dropPostgresSchema(databaseUrl);
     });
 
     it("50 parallel POST /v1/havips for the same address: exactly one 201, the rest 409 InUse", async () => {

@@ -14,7 +14,7 @@ import {
   type OpenControlServiceOptions,
   openControlService,
 } from "../services/index.ts";
-import { dropPostgresSchema } from "./store.ts";
+import pg from "pg";
 
 export const OPERATOR_TOKEN = "test-operator-token-0123456789";
 export const OPERATOR: Actor = { kind: "operator" };
@@ -75,15 +75,49 @@ function sqliteBackend(): Backend {
   );
 }
 
+// One database per test process, dropped when the file's tests end. Schemas are not dropped one by one:
+// kysely's migrator introspects the tables of every schema of its database, and a schema dropped by a
+// concurrent test in the same database makes that introspection fail.
+let processDatabase: { baseUrl: string; name: string; ready: Promise<void> } | undefined;
+if (process.env.HAVIP_TEST_PG_URL) {
+  after(async () => {
+    if (!processDatabase) return;
+    const { baseUrl, name } = processDatabase;
+    await processDatabase.ready.catch(() => undefined);
+    // Not forced: a test that left a service open keeps its connections; its database then stays until the
+    // throw-away server is removed (scripts/pg-test.sh stop) instead of failing that test's pool.
+    await adminQuery(baseUrl, `drop database if exists "${name}"`).catch(() => undefined);
+  });
+}
+
+/** A URL naming a fresh schema in this test process's own database (created on first use). */
+export async function freshPostgresUrl(baseUrl: string, prefix = "t"): Promise<string> {
+  if (!processDatabase) {
+    const name = `havip_t_${process.pid}_${randomBytes(4).toString("hex")}`;
+    processDatabase = { baseUrl, name, ready: adminQuery(baseUrl, `create database "${name}"`) };
+  }
+  await processDatabase.ready;
+  const url = new URL(baseUrl);
+  url.pathname = `/${processDatabase.name}`;
+  url.searchParams.set("schema", `${prefix}_${randomBytes(6).toString("hex")}`);
+  return url.toString();
+}
+
+async function adminQuery(baseUrl: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: baseUrl });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
 function postgresBackend(baseUrl: string): Backend {
   return backend(
     "postgres",
-    () => {
-      const url = new URL(baseUrl);
-      url.searchParams.set("schema", `t_${randomBytes(6).toString("hex")}`);
-      return Promise.resolve(url.toString());
-    },
-    dropPostgresSchema,
+    () => freshPostgresUrl(baseUrl),
+    () => Promise.resolve(),
   );
 }
 
