@@ -17,7 +17,7 @@ import type { EipPool, Page, Project, Quotas } from "../model.ts";
 import type { Actor, ListOptions } from "../service.ts";
 import { toEipPool, toProject } from "../store/index.ts";
 import { notFound, requireOperator } from "./access.ts";
-import { type ServiceContext, afterKey, byCreation, listWindow } from "./context.ts";
+import { type ServiceContext, byCreation, listWindow, pageOf } from "./context.ts";
 import { storedCidr as parsed } from "./stored.ts";
 import { readQuotas, storeQuotas, validateQuotas } from "./quotas.ts";
 
@@ -51,15 +51,10 @@ export function adminServices(ctx: ServiceContext) {
 
   async function listProjects(actor: Actor, opts: ListOptions): Promise<Page<Project>> {
     requireOperator(actor);
-    const { limit, after } = listWindow(opts);
-    let q = store.db.selectFrom("projects").selectAll();
-    if (after) q = q.where(afterKey(after));
-    const rows = await q
-      .orderBy("created_at")
-      .orderBy("id")
-      .limit(limit + 1)
-      .execute();
-    return toPage(rows, limit, toProject, byCreation);
+    const window = listWindow(opts);
+    const q = store.db.selectFrom("projects").selectAll();
+    const rows = await pageOf(q, window);
+    return toPage(rows, window.limit, toProject, byCreation);
   }
 
   async function createEipPool(actor: Actor, input: { region: string; cidr: string }): Promise<EipPool> {
@@ -80,15 +75,10 @@ export function adminServices(ctx: ServiceContext) {
 
   async function listEipPools(actor: Actor, opts: ListOptions): Promise<Page<EipPool>> {
     requireOperator(actor);
-    const { limit, after } = listWindow(opts);
-    let q = store.db.selectFrom("eip_pools").selectAll();
-    if (after) q = q.where(afterKey(after));
-    const rows = await q
-      .orderBy("created_at")
-      .orderBy("id")
-      .limit(limit + 1)
-      .execute();
-    return toPage(rows, limit, toEipPool, byCreation);
+    const window = listWindow(opts);
+    const q = store.db.selectFrom("eip_pools").selectAll();
+    const rows = await pageOf(q, window);
+    return toPage(rows, window.limit, toEipPool, byCreation);
   }
 
   async function deleteEipPool(actor: Actor, id: string): Promise<void> {

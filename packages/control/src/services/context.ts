@@ -1,5 +1,5 @@
 // What every service module shares: the store, the clock, the deployment's quotas and paging helpers.
-import { type RawBuilder, sql } from "kysely";
+import { type RawBuilder, type SelectQueryBuilder, sql } from "kysely";
 import { decodeCursor, pageLimit } from "../domain/index.ts";
 import type { Quotas } from "../model.ts";
 import type { ListOptions } from "../service.ts";
@@ -34,3 +34,13 @@ export function afterKey(after: readonly [string, string]): RawBuilder<boolean> 
 }
 
 export const byCreation = (r: { created_at: string; id: string }): readonly [string, string] => [r.created_at, r.id];
+
+/** One page of a list in (created_at, id) order: the rows after the cursor, plus one to tell if more follow. */
+export function pageOf<DB, TB extends keyof DB, O>(q: SelectQueryBuilder<DB, TB, O>, window: ListWindow): Promise<O[]> {
+  const after = window.after;
+  return (after ? q.where(afterKey(after)) : q)
+    .orderBy(sql`created_at`)
+    .orderBy(sql`id`)
+    .limit(window.limit + 1)
+    .execute();
+}

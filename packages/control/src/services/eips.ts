@@ -8,7 +8,7 @@ import type { Actor, AssociateEipInput, ListOptions } from "../service.ts";
 import { type WriteTx, toEip } from "../store/index.ts";
 import type { EipsTable } from "../store/schema.ts";
 import { owned, tenantProject, visible } from "./access.ts";
-import { type ServiceContext, afterKey, byCreation, listWindow } from "./context.ts";
+import { type ServiceContext, byCreation, listWindow, pageOf } from "./context.ts";
 import { havipRow, loadHaVip } from "./havip-state.ts";
 import { readQuotas } from "./quotas.ts";
 import { storedCidr, storedIp } from "./stored.ts";
@@ -82,16 +82,11 @@ export function eipServices(ctx: ServiceContext) {
   }
 
   async function listEips(actor: Actor, opts: ListOptions): Promise<Page<Eip>> {
-    const { limit, after } = listWindow(opts);
+    const window = listWindow(opts);
     let q = store.db.selectFrom("eips").selectAll();
     if (actor.kind === "project") q = q.where("project_id", "=", actor.projectId);
-    if (after) q = q.where(afterKey(after));
-    const rows = await q
-      .orderBy("created_at")
-      .orderBy("id")
-      .limit(limit + 1)
-      .execute();
-    return toPage(rows, limit, toEip, byCreation);
+    const rows = await pageOf(q, window);
+    return toPage(rows, window.limit, toEip, byCreation);
   }
 
   async function getEip(actor: Actor, id: string): Promise<Eip> {

@@ -17,7 +17,7 @@ import { type WriteTx, toHistoryEntry } from "../store/index.ts";
 import type { HavipsTable, SubnetsTable } from "../store/schema.ts";
 import { owned, tenantProject, visible } from "./access.ts";
 import { releaseAddresses, takeAddress } from "./addresses.ts";
-import { type ServiceContext, afterKey, byCreation, listWindow } from "./context.ts";
+import { type ServiceContext, byCreation, listWindow, pageOf } from "./context.ts";
 import { changeHolder, havipRow, loadHaVip, loadHaVips } from "./havip-state.ts";
 import { readQuotas } from "./quotas.ts";
 
@@ -176,18 +176,13 @@ export function havipServices(ctx: ServiceContext) {
     actor: Actor,
     opts: ListOptions & { vpcId?: string; subnetId?: string },
   ): Promise<Page<HaVip>> {
-    const { limit, after } = listWindow(opts);
+    const window = listWindow(opts);
     let q = store.db.selectFrom("havips").selectAll();
     if (actor.kind === "project") q = q.where("project_id", "=", actor.projectId);
     if (opts.vpcId !== undefined) q = q.where("vpc_id", "=", requireId("vpc", opts.vpcId, "vpcId"));
     if (opts.subnetId !== undefined) q = q.where("subnet_id", "=", requireId("subnet", opts.subnetId, "subnetId"));
-    if (after) q = q.where(afterKey(after));
-    const rows = await q
-      .orderBy("created_at")
-      .orderBy("id")
-      .limit(limit + 1)
-      .execute();
-    const page = toPage(rows, limit, (r) => r, byCreation);
+    const rows = await pageOf(q, window);
+    const page = toPage(rows, window.limit, (r) => r, byCreation);
     return { items: await loadHaVips(store.db, page.items), nextCursor: page.nextCursor };
   }
 

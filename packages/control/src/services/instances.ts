@@ -9,7 +9,7 @@ import { type Database, type WriteTx, toInstance, toVnic } from "../store/index.
 import type { InstancesTable, SubnetsTable } from "../store/schema.ts";
 import { owned, tenantProject, visible } from "./access.ts";
 import { releaseAddresses, takeAddress } from "./addresses.ts";
-import { type ServiceContext, afterKey, byCreation, listWindow } from "./context.ts";
+import { type ServiceContext, byCreation, listWindow, pageOf } from "./context.ts";
 import { changeHolder, havipRow, loadHaVip } from "./havip-state.ts";
 
 async function loadInstances(db: Kysely<Database>, rows: readonly InstancesTable[]): Promise<Instance[]> {
@@ -97,7 +97,7 @@ export function instanceServices(ctx: ServiceContext) {
     actor: Actor,
     opts: ListOptions & { vpcId?: string; subnetId?: string },
   ): Promise<Page<Instance>> {
-    const { limit, after } = listWindow(opts);
+    const window = listWindow(opts);
     let q = store.db.selectFrom("instances").selectAll();
     if (actor.kind === "project") q = q.where("project_id", "=", actor.projectId);
     if (opts.vpcId !== undefined) q = q.where("vpc_id", "=", requireId("vpc", opts.vpcId, "vpcId"));
@@ -105,13 +105,8 @@ export function instanceServices(ctx: ServiceContext) {
       const subnetId = requireId("subnet", opts.subnetId, "subnetId");
       q = q.where("id", "in", store.db.selectFrom("vnics").select("instance_id").where("subnet_id", "=", subnetId));
     }
-    if (after) q = q.where(afterKey(after));
-    const rows = await q
-      .orderBy("created_at")
-      .orderBy("id")
-      .limit(limit + 1)
-      .execute();
-    const page = toPage(rows, limit, (r) => r, byCreation);
+    const rows = await pageOf(q, window);
+    const page = toPage(rows, window.limit, (r) => r, byCreation);
     return { items: await loadInstances(store.db, page.items), nextCursor: page.nextCursor };
   }
 

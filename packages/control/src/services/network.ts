@@ -16,7 +16,7 @@ import type { BroadcastMode, Page, Subnet, Vpc } from "../model.ts";
 import type { Actor, CreateSubnetInput, CreateVpcInput, ListOptions } from "../service.ts";
 import { toSubnet, toVpc } from "../store/index.ts";
 import { owned, tenantProject, visible } from "./access.ts";
-import { type ServiceContext, afterKey, byCreation, listWindow } from "./context.ts";
+import { type ServiceContext, byCreation, listWindow, pageOf } from "./context.ts";
 import { storedCidr } from "./stored.ts";
 
 const BROADCAST_MODES: readonly BroadcastMode[] = ["auto", "unicast-only"];
@@ -39,16 +39,11 @@ export function networkServices(ctx: ServiceContext) {
   }
 
   async function listVpcs(actor: Actor, opts: ListOptions): Promise<Page<Vpc>> {
-    const { limit, after } = listWindow(opts);
+    const window = listWindow(opts);
     let q = store.db.selectFrom("vpcs").selectAll();
     if (actor.kind === "project") q = q.where("project_id", "=", actor.projectId);
-    if (after) q = q.where(afterKey(after));
-    const rows = await q
-      .orderBy("created_at")
-      .orderBy("id")
-      .limit(limit + 1)
-      .execute();
-    return toPage(rows, limit, toVpc, byCreation);
+    const rows = await pageOf(q, window);
+    return toPage(rows, window.limit, toVpc, byCreation);
   }
 
   async function getVpc(actor: Actor, id: string): Promise<Vpc> {
@@ -113,17 +108,12 @@ export function networkServices(ctx: ServiceContext) {
   }
 
   async function listSubnets(actor: Actor, opts: ListOptions & { vpcId?: string }): Promise<Page<Subnet>> {
-    const { limit, after } = listWindow(opts);
+    const window = listWindow(opts);
     let q = store.db.selectFrom("subnets").selectAll();
     if (actor.kind === "project") q = q.where("project_id", "=", actor.projectId);
     if (opts.vpcId !== undefined) q = q.where("vpc_id", "=", requireId("vpc", opts.vpcId, "vpcId"));
-    if (after) q = q.where(afterKey(after));
-    const rows = await q
-      .orderBy("created_at")
-      .orderBy("id")
-      .limit(limit + 1)
-      .execute();
-    return toPage(rows, limit, toSubnet, byCreation);
+    const rows = await pageOf(q, window);
+    return toPage(rows, window.limit, toSubnet, byCreation);
   }
 
   async function getSubnet(actor: Actor, id: string): Promise<Subnet> {
