@@ -151,4 +151,63 @@ describe("VXLAN port set", () => {
     await until(() => set.counters.unknownVni === before + 1);
     assert.equal(fabric.holderOf(HAVIP.id)?.vnicId, VM.A.id);
   });
+
+  it("carries a jumbo frame (9014 bytes, a 9022-byte datagram) both ways, byte for byte", async () => {
+    const jumbo = new Uint8Array(9014).map((_, i) => (i * 7) & 0xff);
+    const port = set.addPort("p-jumbo", { remoteAddress: "127.0.0.1", remotePort: a.port, vni: 4000 });
+    const got: Uint8Array[] = [];
+    port.setReceiver((frame, len) => got.push(new Uint8Array(frame.subarray(0, len))));
+    try {
+      port.send(jumbo, jumbo.length);
+      const out = await next(a);
+      assert.equal(out.length, 8 + jumbo.length);
+      assert.equal(readVni(out, 0), 4000);
+      assert.deepEqual(new Uint8Array(out.subarray(8)), jumbo);
+      await send(a, fabricPort, encap(4000, jumbo));
+      await until(() => got.length === 1);
+      assert.deepEqual(got[0], jumbo);
+    } finally {
+      set.removePort("p-jumbo");
+    }
+  });
+
+  it("sends from the fabric's reused buffer: each datagram keeps the bytes it had when sent", async () => {
+    const port = set.addPort("p-reuse", { remoteAddress: "127.0.0.1", remotePort: a.port, vni: 4001 });
+    const scratch = new Uint8Array(64);
+    try {
+      for (let i = 0; i < 50; i++) {
+        scratch.fill(i);
+        port.send(scratch, 60);
+      }
+      for (let i = 0; i < 50; i++) {
+        const out = await next(a);
+        assert.equal(out.length, 68);
+        assert.ok(
+          out.subarray(8).every((b) => b === i),
+          `datagram ${i} carries its own bytes`,
+        );
+      }
+    } finally {
+      set.removePort("p-reuse");
+    }
+  });
+
+  it("counts a datagram the kernel refuses as a send error instead of throwing", async () => {
+    const port = set.addPort("p-huge", { remoteAddress: "127.0.0.1", remotePort: a.port, vni: 4002 });
+    const before = set.counters.sendErrors;
+    try {
+      const huge = new Uint8Array(65_530); // 65,538 bytes with the header: more than a UDP datagram holds
+      assert.doesNotThrow(() => {
+        port.send(huge, huge.length);
+      });
+      await until(() => set.counters.sendErrors === before + 1);
+    } finally {
+      set.removePort("p-huge");
+    }
+  });
+
+  it("refuses a remote that is not an IPv4 address (destinations are never looked up)", () => {
+    assert.throws(() => set.addPort("p-name", { remoteAddress: "localhost", vni: 4003 }), /not an IPv4 address/);
+    assert.throws(() => set.addPort("p-v6", { remoteAddress: "::1", vni: 4003 }), /not an IPv4 address/);
+  });
 });

@@ -2,7 +2,12 @@
 // remote VTEP address and a VNI to a port; frames from an unknown VNI or an unknown source are dropped and
 // counted. The receive side matches the source address (and the source port only when asked: a kernel VXLAN
 // device picks its UDP source port per flow); the send side addresses the remote's VXLAN port.
+//
+// The hot path is one datagram in, one (or a few) out, so it is kept lean (bench/fabric/socket.ts profiles it):
+// destinations are IPv4 literals answered without a DNS lookup, one shared send callback, a header made once
+// per port, and socket buffers large enough to ride out the moments when the process is not scheduled.
 import dgram from "node:dgram";
+import { isIPv4 } from "node:net";
 import { ETH_HEADER_LEN, VXLAN_HEADER_LEN, VXLAN_PORT, readVni, writeVxlanHeader } from "@havip/wire";
 import type { FrameReceiver, Port } from "./port.ts";
 
@@ -21,6 +26,26 @@ export interface VxlanPortSetOptions {
   address?: string;
   /** Local UDP port; 4789 by default, 0 for an ephemeral one (tests). */
   port?: number;
+  /**
+   * SO_RCVBUF and SO_SNDBUF in bytes (the kernel caps them at net.core.rmem_max / wmem_max); 4 MiB by default.
+   * The kernel's default (about 200 KiB) holds only a dozen jumbo datagrams: TCP through the fabric then loses
+   * segments whenever the process is briefly not scheduled.
+   */
+  bufferSize?: number;
+}
+
+/** Default socket buffer size: 4 MiB. */
+export const VXLAN_SOCKET_BUFFER = 4 * 1024 * 1024;
+
+// dgram resolves every destination through `lookup` (dns.lookup by default), which answers even an IP literal
+// on a later tick: a regular expression, a closure and a tick per datagram. Attachments name IPv4 literals
+// (addPort checks), so the answer is the address itself, at once.
+function literalLookup(
+  address: string,
+  _options: unknown,
+  callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
+  callback(null, address, 4);
 }
 
 export interface VxlanCounters {
@@ -36,12 +61,16 @@ export interface VxlanCounters {
 class VxlanPort implements Port {
   readonly id: string;
   readonly attachment: Required<VxlanAttachment>;
+  /** The 8-byte VXLAN header of every datagram this port sends. */
+  readonly header: Uint8Array;
   receiver: FrameReceiver | null = null;
   private readonly set: VxlanPortSet;
 
   constructor(id: string, attachment: Required<VxlanAttachment>, set: VxlanPortSet) {
     this.id = id;
     this.attachment = attachment;
+    this.header = new Uint8Array(VXLAN_HEADER_LEN);
+    writeVxlanHeader(this.header, 0, attachment.vni);
     this.set = set;
   }
 
@@ -68,10 +97,23 @@ export class VxlanPortSet {
   private readonly byVni = new Map<number, VxlanPort[]>();
   private readonly byId = new Map<string, VxlanPort>();
   private closed = false;
+  /** One callback for every send (a closure per datagram costs more than the counting it does). */
+  private readonly onSent = (err: Error | null): void => {
+    if (err) this.counters.sendErrors++;
+  };
 
   constructor(options: VxlanPortSetOptions = {}) {
-    this.options = { address: options.address ?? "0.0.0.0", port: options.port ?? VXLAN_PORT };
-    this.socket = dgram.createSocket({ type: "udp4" });
+    this.options = {
+      address: options.address ?? "0.0.0.0",
+      port: options.port ?? VXLAN_PORT,
+      bufferSize: options.bufferSize ?? VXLAN_SOCKET_BUFFER,
+    };
+    this.socket = dgram.createSocket({
+      type: "udp4",
+      lookup: literalLookup,
+      recvBufferSize: this.options.bufferSize,
+      sendBufferSize: this.options.bufferSize,
+    });
     this.socket.on("message", (msg, rinfo) => {
       this.receive(msg, rinfo.address, rinfo.port);
     });
@@ -106,6 +148,7 @@ export class VxlanPortSet {
       matchSourcePort: attachment.matchSourcePort ?? false,
     };
     if (!Number.isInteger(a.vni) || a.vni < 0 || a.vni > 0xffffff) throw new RangeError(`bad VNI ${a.vni}`);
+    if (!isIPv4(a.remoteAddress)) throw new RangeError(`remote address ${a.remoteAddress} is not an IPv4 address`);
     const list = this.byVni.get(a.vni) ?? [];
     if (list.some((p) => p.attachment.remoteAddress === a.remoteAddress && p.attachment.remotePort === a.remotePort)) {
       throw new Error(`VNI ${a.vni} from ${a.remoteAddress}:${a.remotePort} is already attached`);
@@ -152,12 +195,10 @@ export class VxlanPortSet {
   transmit(port: VxlanPort, frame: Uint8Array, len: number): void {
     if (this.closed) return;
     const datagram = Buffer.allocUnsafe(VXLAN_HEADER_LEN + len);
-    writeVxlanHeader(datagram, 0, port.attachment.vni);
+    datagram.set(port.header, 0);
     datagram.set(frame.subarray(0, len), VXLAN_HEADER_LEN);
     this.counters.txDatagrams++;
-    this.socket.send(datagram, port.attachment.remotePort, port.attachment.remoteAddress, (err) => {
-      if (err) this.counters.sendErrors++;
-    });
+    this.socket.send(datagram, port.attachment.remotePort, port.attachment.remoteAddress, this.onSent);
   }
 
   close(): Promise<void> {
