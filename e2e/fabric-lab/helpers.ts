@@ -226,16 +226,28 @@ export class CaseLab {
     return new CaseLab(lab, havipd, prefix);
   }
 
-  /** The seed's network in a new project: VPC 10.0.0.0/16, subnet 10.0.1.0/24, the instances, the HAVIP. */
+  /**
+   * The seed's network in a new project: VPC 10.0.0.0/16, subnet 10.0.1.0/24, the instances, the HAVIP. With
+   * `mtu`, the VPC has that MTU and the instances' eth0 too (else both keep their default, 1500).
+   */
   async network(
     project: string,
     vms: readonly CaseVm[],
-    options: { havipIp?: string; broadcast?: "auto" | "unicast-only"; members?: readonly string[] } = {},
+    options: {
+      havipIp?: string;
+      broadcast?: "auto" | "unicast-only";
+      members?: readonly string[];
+      mtu?: number;
+    } = {},
   ): Promise<CaseNetwork> {
     const havipd = this.havipd;
     const { token } = await havipd.ok<{ token: string }>("POST", "/v1/projects", { name: project });
     const tenant: TenantCall = (method, path, body) => havipd.ok(method, path, body, token);
-    const vpc = await tenant<{ id: string }>("POST", "/v1/vpcs", { cidr: "10.0.0.0/16", region: "lab" });
+    const vpc = await tenant<{ id: string }>("POST", "/v1/vpcs", {
+      cidr: "10.0.0.0/16",
+      region: "lab",
+      ...(options.mtu === undefined ? {} : { mtu: options.mtu }),
+    });
     const subnet = await tenant<{ id: string; gatewayIp: string }>("POST", "/v1/subnets", {
       vpcId: vpc.id,
       cidr: "10.0.1.0/24",
@@ -262,6 +274,7 @@ export class CaseLab {
         ip: vm.ip,
         prefixLen: 24,
         gateway: subnet.gatewayIp,
+        ...(options.mtu === undefined ? {} : { mtu: options.mtu }),
       });
       await havipd.ok("PUT", `/v1/fabric/attachments/${vnic.id}`, {
         remoteAddress: attached.endpoint.address,

@@ -80,6 +80,23 @@ test("--idempotency-key makes a repeated command send the same key", async () =>
   assert.equal(only(result.requests, "POST").headers["idempotency-key"], "mine");
 });
 
+test("vpc create --mtu sends the MTU; show and list print it", async () => {
+  const jumbo = { ...vpc, mtu: 8950 };
+  const created = await runWith(["vpc", "create", "--cidr", "10.0.0.0/16", "--region", "r", "--mtu", "8950"], (r) =>
+    r.method === "POST" ? { status: 201, body: jumbo } : undefined,
+  );
+  assert.equal(created.code, 0, created.stderr);
+  assert.deepEqual(only(created.requests, "POST").body, { cidr: "10.0.0.0/16", region: "r", mtu: 8950 });
+  assert.match(created.stdout, /^mtu +8950$/m);
+  const plain = await runWith(["vpc", "create", "--cidr", "10.0.0.0/16", "--region", "r"], (r) =>
+    r.method === "POST" ? { status: 201, body: vpc } : undefined,
+  );
+  assert.deepEqual(only(plain.requests, "POST").body, { cidr: "10.0.0.0/16", region: "r" }, "the API's default");
+  const listed = await runWith(["vpc", "list"], (r) => (r.path === "/v1/vpcs" ? page([jumbo]) : undefined));
+  assert.match(listed.stdout, /^ID +NAME +CIDR +REGION +MTU +CREATED$/m);
+  assert.match(listed.stdout, / 8950 /);
+});
+
 test("havip list prints aligned columns with the holder's name and the EIP", async () => {
   const result = await runWith(["havip", "list"], reads);
   assert.equal(result.code, 0, result.stderr);
@@ -193,6 +210,8 @@ test("usage errors exit 2: unknown options and commands, missing options, bad va
     ["vpc", "list", "--frob"],
     ["frob"],
     ["vpc", "list", "--limit", "0"],
+    ["vpc", "create", "--cidr", "10.0.0.0/16", "--region", "r", "--mtu", "9000"],
+    ["vpc", "create", "--cidr", "10.0.0.0/16", "--region", "r", "--mtu", "jumbo"],
     ["subnet", "create", "--vpc", "v", "--cidr", "c", "--zone", "z", "--broadcast", "sometimes"],
     ["eip", "associate", "eip-00000000000000001", "--havip", "h", "--vnic", "eni-1"],
     ["havip", "update", "h"],

@@ -9,6 +9,7 @@ export const vpc: Vpc = {
   name: "main",
   cidr: "10.0.0.0/16",
   region: "region-1",
+  mtu: 1500,
   createdAt: at,
 };
 

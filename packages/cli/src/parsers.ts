@@ -13,6 +13,8 @@ export function integerIn(min: number, max: number): (text: string) => number {
 export const pageSize = integerIn(1, 1000);
 export const revision = integerIn(0, Number.MAX_SAFE_INTEGER);
 export const quotaValue = integerIn(0, 1_000_000);
+/** A VPC's MTU, as the API allows it (1280–8950: jumbo frames). */
+export const vpcMtu = integerIn(1280, 8950);
 
 export function isoTime(text: string): string {
   const date = new Date(text);

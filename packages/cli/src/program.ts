@@ -1,6 +1,7 @@
 // The `havip` command tree. Global options (--api, --token, --json) are accepted anywhere on the line.
 import { readFileSync } from "node:fs";
 import { Command, type CommandUnknownOpts } from "@commander-js/extra-typings";
+import { registerCaptureCommand } from "./commands/capture.ts";
 import { registerComputeCommands } from "./commands/compute.ts";
 import { registerEipCommands } from "./commands/eip.ts";
 import { registerEventCommands } from "./commands/events.ts";
@@ -46,6 +47,7 @@ Exit status: 0 success, 1 the request failed (API error or havipd unreachable), 
   registerHaVipCommands(program, context);
   registerEipCommands(program, context);
   registerEventCommands(program, context);
+  registerCaptureCommand(program, context);
   registerLabCommands(program, context);
   return program;
 }

@@ -36,6 +36,7 @@ export const vpcColumns: Column<Vpc>[] = [
   { header: "NAME", value: (v) => v.name },
   { header: "CIDR", value: (v) => v.cidr },
   { header: "REGION", value: (v) => v.region },
+  { header: "MTU", value: (v) => String(v.mtu) },
   { header: "CREATED", value: (v) => time(v.createdAt) },
 ];
 
@@ -202,6 +203,7 @@ export function vpcDetails(v: Vpc): string {
     ["name", v.name],
     ["cidr", v.cidr],
     ["region", v.region],
+    ["mtu", String(v.mtu)],
     ["project", v.projectId],
     ["created", time(v.createdAt)],
   ]);

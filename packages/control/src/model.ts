@@ -15,6 +15,7 @@ export interface Vpc {
   name: string;
   cidr: string; // IPv4, /16–/28
   region: string;
+  mtu: number; // largest IP packet the VPC carries, 1280–8950 (jumbo frames), default 1500
   createdAt: string;
 }
 

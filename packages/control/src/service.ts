@@ -29,6 +29,7 @@ export interface CreateVpcInput {
   name?: string;
   cidr: string;
   region: string;
+  mtu?: number; // VPC_MTU.min–max, default VPC_MTU.default
 }
 export interface CreateSubnetInput {
   vpcId: string;

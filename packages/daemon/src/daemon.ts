@@ -1,13 +1,17 @@
 // havipd: the control plane's services and HTTP API in one process, serving on one address.
 import { dirname } from "node:path";
+import { consoleDir } from "@havip/console";
 import { buildApiServer, openControlService, type ControlService } from "@havip/control";
 import type { Logger } from "pino";
+import { registerConsoleRoute } from "./console-route.ts";
 import { prepareDataDir } from "./data-dir.ts";
 import { startLabFabric, type LabFabric } from "./lab-fabric.ts";
+import { registerCaptureRoute } from "./fabric/capture.ts";
 import { registerFabricRoutes } from "./fabric/routes.ts";
 import { startFabric, type FabricRuntime } from "./fabric/runtime.ts";
 import { listenUrl, type ListenAddress } from "./listen-address.ts";
 import type { LogSetup } from "./log.ts";
+import { DaemonMetrics, registerMetricsRoute } from "./metrics.ts";
 import { loadOperatorToken } from "./operator-token.ts";
 import type { DaemonOptions } from "./options.ts";
 import {
@@ -95,6 +99,11 @@ export async function startDaemon(options: DaemonOptions, logging: LogSetup): Pr
   try {
     app = await buildApiServer({ service, logger: logging.serverLoggerOptions });
     registerFabricRoutes(app, fabric, service);
+    const metrics = new DaemonMetrics();
+    metrics.observeRequests(app);
+    registerCaptureRoute(app, fabric, service);
+    registerMetricsRoute(app, metrics, () => fabric.counters());
+    registerConsoleRoute(app, consoleDir());
   } catch (e) {
     await fabric.close();
     await labFabric?.stop();

@@ -92,11 +92,64 @@ export class PortStats {
   }
 }
 
+/**
+ * Upper bounds (microseconds) of the announcement-to-repoint latency buckets. Fixed, so that the counts can be
+ * kept in a typed array and exported as a Prometheus histogram without per-observation allocation.
+ */
+export const ANNOUNCE_LATENCY_BOUNDS_MICROS: readonly number[] = Object.freeze([
+  1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 100000,
+]);
+
+/** A fixed-bucket histogram: counts per bucket (the last one above every bound), their sum and count. */
+export class LatencyHistogram {
+  readonly bounds: readonly number[];
+  /** Non-cumulative counts; index `bounds.length` is the overflow bucket. */
+  private readonly buckets: Float64Array;
+  private readonly totals = new Float64Array(2); // [count, sum]
+
+  constructor(bounds: readonly number[]) {
+    this.bounds = bounds;
+    this.buckets = new Float64Array(bounds.length + 1);
+  }
+
+  record(value: number): void {
+    let i = 0;
+    while (i < this.bounds.length && value > this.bounds[i]!) i++;
+    this.buckets[i] = this.buckets[i]! + 1;
+    this.totals[0] = this.totals[0]! + 1;
+    this.totals[1] = this.totals[1]! + value;
+  }
+
+  get count(): number {
+    return this.totals[0]!;
+  }
+
+  get sum(): number {
+    return this.totals[1]!;
+  }
+
+  /** Plain data (JSON) for counters(): bounds, non-cumulative bucket counts (overflow last), sum and count. */
+  snapshot(): HistogramSnapshot {
+    return { bounds: [...this.bounds], counts: Array.from(this.buckets), sum: this.sum, count: this.count };
+  }
+}
+
+export interface HistogramSnapshot {
+  /** Upper bounds of the buckets (inclusive), ascending. */
+  bounds: number[];
+  /** Observations per bucket, not cumulative; `counts.length === bounds.length + 1` (the last: above all). */
+  counts: number[];
+  sum: number;
+  count: number;
+}
+
 /** The pipeline's totals. */
 export class PipelineCounters {
   private readonly v = new Float64Array(10);
   /** Per drop reason, indexed by reason code. */
   readonly drops: Float64Array;
+  /** From an announcement's arrival at the fabric to its holder being re-pointed, in microseconds. */
+  readonly announceToRepoint = new LatencyHistogram(ANNOUNCE_LATENCY_BOUNDS_MICROS);
   constructor(reasons: number) {
     this.drops = new Float64Array(reasons);
   }

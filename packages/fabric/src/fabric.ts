@@ -4,14 +4,16 @@
 // they take effect on the next frame.
 import { VERDICT, type Verdict } from "./actions.ts";
 import { systemClock, type Clock } from "./clock.ts";
-import { PortStats } from "./counters.ts";
+import { PortStats, type HistogramSnapshot } from "./counters.ts";
 import type { Observation, ObservationListener } from "./observations.ts";
 import { Pipeline } from "./pipeline.ts";
+import type { FrameRecorder } from "./ports/capture.ts";
 import type { Port } from "./ports/port.ts";
 import { DROP_REASONS, dropReasonOf, type DropReason } from "./reasons.ts";
 import { type NetworkSpec, SpecState, emptySpec, type SpecChange } from "./spec.ts";
 import { DEFAULT_PIPELINE_CONFIG, type PipelineConfig } from "./state.ts";
 import { HaVipRuntime, compileSpec, type Tables, type VnicEntry } from "./tables.ts";
+import { FrameTap, addressFilter, portFilter, type CaptureTarget, type TapPort } from "./taps.ts";
 
 export interface FabricOptions {
   /** Defaults to the system clock. A manual clock makes the fabric deterministic. */
@@ -24,6 +26,11 @@ export interface FabricOptions {
   neighbourCacheSize?: number;
   /** Minimum interval between ARP requests for one internet next hop, ms. Default 1000. */
   neighbourRequestIntervalMs?: number;
+  /**
+   * A high-resolution clock (ms) for the announcement-to-repoint latency; defaults to `performance.now`, or to
+   * `clock` when one is injected. Read only for ARP frames (on arrival) and holder changes.
+   */
+  latencyClock?: () => number;
   /**
    * Called when an observer throws. The data plane carries on either way; by default the error is rethrown
    * from a microtask, outside the frame's processing, so that it is not lost.
@@ -80,7 +87,12 @@ export interface FabricCounters {
   drops: Record<DropReason, number>;
   ports: Record<string, PortCounters>;
   havips: Record<string, HaVipCounters>;
+  /** From a valid announcement's arrival at the fabric to its holder being re-pointed (microseconds). */
+  announceToRepoint: HistogramSnapshot;
 }
+
+/** A capture target the fabric does not know (a HAVIP that is not in its spec). */
+export class UnknownCaptureTarget extends Error {}
 
 export interface Holder {
   vnicId: string;
@@ -118,7 +130,10 @@ export class Fabric {
   private readonly portIndex = new Map<string, number>();
   private readonly listeners = new Set<ObservationListener>();
   private processing = false;
-  private readonly backlog: { index: number; frame: Uint8Array }[] = [];
+  private readonly backlog: { index: number; frame: Uint8Array; arrivedAt: number }[] = [];
+  private readonly latencyClock: () => number;
+  // Live captures; replaced (never mutated) on change, so a tap removed while a frame is recorded is safe.
+  private taps: readonly FrameTap[] = [];
   private lastVerdict: Verdict = VERDICT.NONE;
   private lastDrop = -1;
   private lastDetail: string | null = null;
@@ -148,6 +163,11 @@ export class Fabric {
     if (!result.ok) throw new SpecError(result.problems);
     this.runtimes = result.runtimes;
     this.pipeline = new Pipeline(result.tables, config, this.clock);
+    // performance.now (monotonic, sub-microsecond) unless a clock is injected: a manual clock stays deterministic.
+    const injected = options.clock;
+    this.latencyClock =
+      options.latencyClock ?? (injected === undefined ? () => performance.now() : () => injected.now());
+    this.pipeline.state.latencyClock = this.latencyClock;
   }
 
   // ── the spec ────────────────────────────────────────────────────────────────────────────────────────────
@@ -244,29 +264,33 @@ export class Fabric {
   }
 
   private handle(index: number, frame: Uint8Array, len: number): void {
+    // ARP frames may be announcements: stamp their arrival for the announcement-to-repoint latency.
+    const arrivedAt = len >= 14 && frame[12] === 0x08 && frame[13] === 0x06 ? this.latencyClock() : -1;
     if (this.processing) {
       // Re-entered from a port's send or an observer: finish the current frame first.
-      this.backlog.push({ index, frame: frame.slice(0, len) });
+      this.backlog.push({ index, frame: frame.slice(0, len), arrivedAt });
       return;
     }
     this.processing = true;
     try {
-      this.processOne(index, frame, len);
+      this.processOne(index, frame, len, arrivedAt);
       while (this.backlog.length > 0) {
         const next = this.backlog.shift()!;
-        this.processOne(next.index, next.frame, next.frame.length);
+        this.processOne(next.index, next.frame, next.frame.length, next.arrivedAt);
       }
     } finally {
       this.processing = false;
     }
   }
 
-  private processOne(index: number, frame: Uint8Array, len: number): void {
+  private processOne(index: number, frame: Uint8Array, len: number, arrivedAt: number): void {
     const slot = this.slots[index];
     if (slot == null) return;
     slot.counters.rxFrames++;
     slot.counters.rxBytes += len;
+    if (this.taps.length !== 0) this.tap(index, frame, len);
     const p = this.pipeline;
+    p.state.arrivedAt = arrivedAt;
     p.process(index, frame, len);
     const out = p.state.out;
     this.lastVerdict = out.verdict;
@@ -293,6 +317,7 @@ export class Fabric {
       const len = out.lens[i]!;
       slot.counters.txFrames++;
       slot.counters.txBytes += len;
+      if (this.taps.length !== 0) this.tap(index, out.bufs[i]!, len);
       try {
         slot.port.send(out.bufs[i]!, len);
       } catch {
@@ -309,6 +334,46 @@ export class Fabric {
     if (this.processing) return;
     this.pipeline.resolveNextHop();
     this.dispatch();
+  }
+
+  // ── captures ────────────────────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Starts a live capture: every frame received or sent on the target's ports that the target selects is
+   * written to `recorder` (timestamped by the fabric's clock), until the returned function is called.
+   * A HAVIP target selects the frames that carry its address on the ports of its VPC; throws
+   * UnknownCaptureTarget for a HAVIP the fabric does not know. A port target may name a port not attached yet.
+   */
+  startCapture(target: CaptureTarget, recorder: FrameRecorder): () => void {
+    let tap: FrameTap;
+    if (target.kind === "port") {
+      tap = new FrameTap(portFilter(target.portId), recorder);
+    } else {
+      const havip = this.pipeline.state.tables.havips.get(target.havipId);
+      if (havip === undefined) throw new UnknownCaptureTarget(`the fabric does not know HAVIP ${target.havipId}`);
+      tap = new FrameTap(addressFilter(havip.vpc.id, havip.ip), recorder);
+    }
+    this.taps = [...this.taps, tap];
+    return () => {
+      this.taps = this.taps.filter((t) => t !== tap);
+    };
+  }
+
+  private tap(index: number, frame: Uint8Array, len: number): void {
+    const slot = this.slots[index];
+    if (slot == null) return;
+    const vnic = this.pipeline.state.vnicByPort[index];
+    const port: TapPort = { portId: slot.port.id, vpcId: vnic == null ? null : vnic.vpc.id };
+    let ts: bigint | null = null;
+    for (const t of this.taps) {
+      if (!t.filter(port, frame, len)) continue;
+      ts ??= BigInt(Math.round(this.clock.now() * 1000));
+      try {
+        t.recorder.write(ts, frame, len);
+      } catch (err) {
+        this.onObserverError(err);
+      }
+    }
   }
 
   // ── observations and counters ───────────────────────────────────────────────────────────────────────────
@@ -398,6 +463,7 @@ export class Fabric {
       drops,
       ports,
       havips,
+      announceToRepoint: c.announceToRepoint.snapshot(),
     };
   }
 

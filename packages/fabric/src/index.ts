@@ -1,7 +1,7 @@
 // @havip/fabric: the VPC data plane. A NetworkSpec in (whole or as changes), frames through ports, observations
 // (holder changes, denied claims) and counters out. See README.md for the pipeline, the spec format and the
 // drop reasons.
-export { Fabric, SpecError } from "./fabric.ts";
+export { Fabric, SpecError, UnknownCaptureTarget } from "./fabric.ts";
 export type {
   FabricCounters,
   FabricOptions,
@@ -12,6 +12,10 @@ export type {
   VerdictName,
 } from "./fabric.ts";
 export type { Clock, Timer, TimerClock } from "./clock.ts";
+export { ANNOUNCE_LATENCY_BOUNDS_MICROS } from "./counters.ts";
+export type { HistogramSnapshot } from "./counters.ts";
+export { carriesAddress } from "./taps.ts";
+export type { CaptureTarget } from "./taps.ts";
 export { systemClock } from "./clock.ts";
 export type { ClaimDenied, HolderChanged, HolderReleased, Observation, ObservationListener } from "./observations.ts";
 export { DROP_REASONS } from "./reasons.ts";

@@ -1,6 +1,6 @@
 // The pipeline: one frame in, actions out (state.out). Pure with respect to I/O: it transmits nothing itself,
 // never throws for any input, and allocates nothing on the forwarding path. The stages, in order:
-//   ingress checks → ARP / announcements → broadcast domain → switching and routing → NAT.
+//   ingress checks (MTU among them) → ARP / announcements → broadcast domain → switching and routing → NAT.
 import { VERDICT } from "./actions.ts";
 import type { Clock } from "./clock.ts";
 import { dropCode } from "./reasons.ts";
@@ -16,6 +16,7 @@ import {
   checkVnicSourceMac,
   isArpFrame,
 } from "./stages/ingress.ts";
+import { checkVnicMtu } from "./stages/mtu.ts";
 import type { Tables, VnicEntry } from "./tables.ts";
 
 const UNKNOWN_PORT = dropCode("unknown-port");
@@ -49,7 +50,7 @@ export class Pipeline {
   private fromVnic(vnic: VnicEntry): void {
     const s = this.state;
     s.vnic = vnic;
-    if (!checkEthernet(s) || !checkVnicSourceMac(s, vnic)) return;
+    if (!checkEthernet(s) || !checkVnicSourceMac(s, vnic) || !checkVnicMtu(s, vnic)) return;
     if (isArpFrame(s)) {
       if (checkVnicArp(s, vnic)) arpFromVnic(s, vnic);
       return;

@@ -34,6 +34,8 @@ export const DROP_REASONS = [
   "no-eip",
   "eip-unbound",
   "neighbour-unresolved",
+  // MTU (appended, so that the codes above stay what they were)
+  "too-big",
 ] as const;
 
 export type DropReason = (typeof DROP_REASONS)[number];

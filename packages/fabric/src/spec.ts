@@ -7,9 +7,17 @@
 
 export type BroadcastMode = "auto" | "unicast-only";
 
+/** The MTU of a VPC or of the internet edge when the spec names none: Ethernet's 1500 bytes. */
+export const DEFAULT_MTU = 1500;
+
 export interface VpcSpec {
   id: string;
   cidr: string;
+  /**
+   * The largest IP packet the VPC carries, in bytes (the control plane allows 1280–8950); 1500 when absent.
+   * Larger frames are dropped as `too-big`.
+   */
+  mtu?: number;
 }
 
 export interface SubnetSpec {
@@ -70,6 +78,8 @@ export interface InternetSpec {
   cidr: string;
   /** Next hop for destinations outside `cidr`; without it they are dropped (`no-route`). */
   gateway?: string | null;
+  /** The largest IP packet the internet side carries; 1500 when absent. */
+  mtu?: number;
 }
 
 export interface NetworkSpec {

@@ -40,6 +40,8 @@ export class PipelineState {
   internetPort = -1;
   readonly config: PipelineConfig;
   readonly clock: Clock;
+  /** A monotonic high-resolution clock (ms) for latency measurements; not the injected clock. */
+  latencyClock: () => number = () => performance.now();
   readonly out = new Actions();
   readonly counters = new PipelineCounters(DROP_REASONS.length);
   readonly neighbours: NeighbourCache;
@@ -53,6 +55,11 @@ export class PipelineState {
   buf: Uint8Array = this.frameOut;
   len = 0;
   vnic: VnicEntry | null = null;
+  /**
+   * When the frame reached the fabric, on `latencyClock` (ms), for ARP frames only (they may be announcements);
+   * -1 otherwise. Set by the fabric before processing; `begin` leaves it alone.
+   */
+  arrivedAt = -1;
   dstMac = 0;
   srcMac = 0;
   ipOff = 14;

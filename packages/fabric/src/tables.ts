@@ -7,22 +7,30 @@
 import { isMulticastMac, parseIpv4, parseMac } from "@havip/wire";
 import { broadcastOf, parseCidr, prefixContains, prefixWithin, type Prefix } from "./cidr.ts";
 import { HaVipStats } from "./counters.ts";
-import type { BroadcastMode, HaVipSpec, SpecState } from "./spec.ts";
+import { DEFAULT_MTU, type BroadcastMode, type HaVipSpec, type SpecState } from "./spec.ts";
+import { MAX_FRAME_LEN } from "./state.ts";
 
 export const ENTRY = { VNIC: 1, HAVIP: 2, GATEWAY: 3 } as const;
+
+/** MTUs the fabric accepts in a spec: IPv4's minimum up to what a frame buffer holds after its Ethernet header. */
+export const MIN_MTU = 68;
+export const MAX_MTU = MAX_FRAME_LEN - 14;
 
 export class VpcTable {
   readonly id: string;
   readonly prefix: Prefix;
+  /** The largest IP packet the VPC carries; a bigger frame from or to it is dropped (`too-big`). */
+  readonly mtu: number;
   /** vNIC MACs and HAVIP virtual MACs, keyed by `mac | 0`. */
   readonly l2 = new Map<number, L2Entry>();
   /** vNIC, HAVIP and gateway addresses, keyed by `ip | 0`. */
   readonly l3 = new Map<number, L3Entry>();
   /** EIP bindings by private address (`ip | 0`), for SNAT. */
   readonly eipByPrivate = new Map<number, EipEntry>();
-  constructor(id: string, prefix: Prefix) {
+  constructor(id: string, prefix: Prefix, mtu: number = DEFAULT_MTU) {
     this.id = id;
     this.prefix = prefix;
+    this.mtu = mtu;
   }
 }
 
@@ -148,6 +156,8 @@ export interface InternetTable {
   readonly prefix: Prefix;
   /** Next hop outside `prefix`; 0 when none. */
   readonly gateway: number;
+  /** The largest IP packet the internet side carries. */
+  readonly mtu: number;
 }
 
 export type L2Entry = VnicEntry | HaVipEntry;
@@ -205,13 +215,21 @@ export function compileSpec(spec: SpecState, runtimes: ReadonlyMap<string, HaVip
     return ip ?? 0;
   };
 
+  const mtuOf = (value: unknown, what: string): number => {
+    if (value === undefined || value === null) return DEFAULT_MTU;
+    if (typeof value === "number" && Number.isInteger(value) && value >= MIN_MTU && value <= MAX_MTU) return value;
+    problem(`${what}: MTU must be an integer from ${MIN_MTU} to ${MAX_MTU}`);
+    return DEFAULT_MTU;
+  };
+
   const routerMac = mac(spec.routerMac, "routerMac");
 
   const vpcs = new Map<string, VpcTable>();
   for (const v of spec.vpcs.values()) {
     const prefix = parseCidr(v.cidr);
+    const mtu = mtuOf(v.mtu, `vpc ${v.id}`);
     if (prefix === undefined) problem(`vpc ${v.id}: invalid CIDR "${v.cidr}"`);
-    else vpcs.set(v.id, new VpcTable(v.id, prefix));
+    else vpcs.set(v.id, new VpcTable(v.id, prefix, mtu));
   }
 
   const addL3 = (vpc: VpcTable, ip: number, entry: L3Entry, what: string): void => {
@@ -319,7 +337,14 @@ export function compileSpec(spec: SpecState, runtimes: ReadonlyMap<string, HaVip
     else {
       if (!prefixContains(prefix, ip)) problem(`internet: ${i.ip} is not in ${i.cidr}`);
       if (gateway !== 0 && !prefixContains(prefix, gateway)) problem(`internet: gateway is not in ${i.cidr}`);
-      internet = { portId: i.port, mac: mac(i.mac, "internet mac"), ip, prefix, gateway };
+      internet = {
+        portId: i.port,
+        mac: mac(i.mac, "internet mac"),
+        ip,
+        prefix,
+        gateway,
+        mtu: mtuOf(i.mtu, "internet"),
+      };
     }
   }
 

@@ -1,7 +1,7 @@
 // Attaching an API instance to the lab: its primary vNIC becomes a namespace whose eth0 is a VXLAN device
-// with the vNIC's MAC, address, prefix and gateway; the vNIC's attachment (where the fabric reaches it) is
-// registered with havipd. Detaching undoes both.
-import type { Instance, Subnet } from "@havip/control";
+// with the vNIC's MAC, address, prefix and gateway, and its VPC's MTU; the vNIC's attachment (where the fabric
+// reaches it) is registered with havipd. Detaching undoes both.
+import type { Instance, Subnet, Vpc } from "@havip/control";
 import { UNDERLAY } from "@havip/lab";
 import type { AttachedInstance, Lab } from "@havip/lab";
 import type { ApiClient } from "../client.ts";
@@ -46,6 +46,7 @@ export async function attachApiInstance(lab: Lab, admin: ApiClient, ref: string)
   const vnic = instance.vnics.find((v) => v.id === instance.primaryVnicId) ?? instance.vnics[0];
   if (vnic === undefined) throw new LabFailure(`instance ${instance.name} has no vNIC`);
   const subnet = await admin.get<Subnet>(path("/v1/subnets", vnic.subnetId));
+  const vpc = await admin.get<Vpc>(path("/v1/vpcs", subnet.vpcId));
   const labName = labNameOf(instance.name);
   const existing = lab.state.instances.find((i) => i.name === labName);
   if (existing !== undefined) {
@@ -68,6 +69,8 @@ export async function attachApiInstance(lab: Lab, admin: ApiClient, ref: string)
       ip: vnic.ipAddress,
       prefixLen,
       gateway: subnet.gatewayIp,
+      // eth0 carries what the VPC carries: jumbo frames in a jumbo VPC (the fabric drops anything bigger).
+      mtu: vpc.mtu,
     }),
   );
   try {

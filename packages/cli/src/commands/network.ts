@@ -1,7 +1,7 @@
 // VPCs and subnets.
 import { Option, type CommandUnknownOpts } from "@commander-js/extra-typings";
 import type { Subnet, Vpc } from "@havip/control";
-import { pageSize } from "../parsers.ts";
+import { pageSize, vpcMtu } from "../parsers.ts";
 import { KINDS, resolveId } from "../resolve.ts";
 import { subnetColumns, subnetDetails, vpcColumns, vpcDetails } from "../views.ts";
 import { path, type ContextOf } from "./shared.ts";
@@ -16,12 +16,13 @@ export function registerNetworkCommands(program: CommandUnknownOpts, context: Co
     .requiredOption("--cidr <cidr>", "IPv4 block, /16 to /28, e.g. 10.0.0.0/16")
     .requiredOption("--region <region>", "region, e.g. region-1")
     .option("--name <name>", "a name to refer to it by")
+    .option("--mtu <bytes>", "largest IP packet, 1280 to 8950 (jumbo frames); default 1500", vpcMtu)
     .option("--idempotency-key <key>", IDEMPOTENCY)
     .action(async (opts, cmd) => {
       const ctx = context(cmd);
       const client = await ctx.client();
       const created = await client.request<Vpc>("POST", "/v1/vpcs", {
-        body: { cidr: opts.cidr, region: opts.region, name: opts.name },
+        body: { cidr: opts.cidr, region: opts.region, name: opts.name, mtu: opts.mtu },
         idempotencyKey: ctx.idempotencyKey(opts.idempotencyKey),
       });
       ctx.show(created, vpcDetails);

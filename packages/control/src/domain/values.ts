@@ -6,6 +6,8 @@ import { ApiError } from "../errors.ts";
 export const VPC_PREFIX = { min: 16, max: 28 } as const;
 export const SUBNET_PREFIX = { min: 16, max: 29 } as const;
 export const POOL_PREFIX = { min: 8, max: 32 } as const;
+/** A VPC's MTU: IPv6's minimum link MTU up to the jumbo frames clouds offer (8950 + 50 bytes of VXLAN). */
+export const VPC_MTU = { min: 1280, max: 8950, default: 1500 } as const;
 
 export function requireIPv4(text: unknown, field: string): IPv4 {
   if (typeof text !== "string") throw new ApiError("InvalidParameter", `${field} must be a string.`);
@@ -32,6 +34,19 @@ export function requireCidr(text: unknown, field: string, prefix: { min: number;
     );
   }
   return r.value;
+}
+
+/** An integer in [min, max]; `range.default` when absent. */
+export function requireInteger(
+  value: unknown,
+  field: string,
+  range: { min: number; max: number; default: number },
+): number {
+  if (value === undefined) return range.default;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < range.min || value > range.max) {
+    throw new ApiError("InvalidParameter", `${field} must be an integer from ${range.min} to ${range.max}.`);
+  }
+  return value;
 }
 
 const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;

@@ -91,6 +91,7 @@ export function fakeService(operatorToken = "op-token"): FakeService {
         name: input.name ?? "",
         cidr: input.cidr,
         region: input.region,
+        mtu: input.mtu ?? 1500,
         createdAt: new Date().toISOString(),
       };
       vpcs.push(vpc);

@@ -85,6 +85,25 @@ describe("network rules through HTTP (real services)", () => {
     it("a bad region is InvalidParameter", async () => {
       assertError(await create("10.1.0.0/16", "Region One"), "InvalidParameter", "region");
     });
+    it("has an MTU: 1500 by default, 1280–8950 when given, shown by every VPC response", async () => {
+      const plain = expectStatus<Vpc>(await create("10.2.0.0/16"), 201);
+      assert.equal(plain.mtu, 1500);
+      const jumbo = expectStatus<Vpc>(
+        await api.call("POST", "/v1/vpcs", { token, body: { cidr: "10.3.0.0/16", region: "r", mtu: 8950 } }),
+        201,
+      );
+      assert.equal(jumbo.mtu, 8950);
+      assert.equal(expectStatus<Vpc>(await api.call("GET", `/v1/vpcs/${jumbo.id}`, { token }), 200).mtu, 8950);
+      const list = expectStatus<{ items: Vpc[] }>(await api.call("GET", "/v1/vpcs", { token }), 200);
+      assert.ok(list.items.every((v) => Number.isInteger(v.mtu)));
+      assert.equal(list.items.find((v) => v.id === jumbo.id)?.mtu, 8950);
+      for (const mtu of [1279, 8951, 9000, 0, 1500.5, "1500", null]) {
+        assertError(
+          await api.call("POST", "/v1/vpcs", { token, body: { cidr: "10.4.0.0/16", region: "r", mtu } }),
+          "InvalidParameter",
+        );
+      }
+    });
   });
 
   describe("subnets", () => {

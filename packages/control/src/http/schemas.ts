@@ -17,6 +17,7 @@ import type {
   Vnic,
   Vpc,
 } from "../model.ts";
+import { VPC_MTU } from "../domain/index.ts";
 import { idSchema, memberIdSchema } from "./ids.ts";
 
 const closed = { additionalProperties: false } as const;
@@ -29,6 +30,14 @@ const Description = Type.String({ maxLength: 1024 });
 const LABEL = "^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$";
 const Region = Type.String({ pattern: LABEL, description: "e.g. region-1" });
 const Zone = Type.String({ pattern: LABEL, description: "e.g. zone-a" });
+const VpcMtu = Type.Integer({
+  minimum: VPC_MTU.min,
+  maximum: VPC_MTU.max,
+  description:
+    `The largest IP packet the VPC carries, in bytes: ${VPC_MTU.min}–${VPC_MTU.max} (jumbo frames), ` +
+    `default ${VPC_MTU.default}. Bigger packets are dropped; toward the internet (MTU 1500) a packet with DF set ` +
+    `is answered with ICMP fragmentation needed.`,
+});
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
 // ---- errors ----------------------------------------------------------------------------------------
@@ -75,6 +84,7 @@ export const VpcSchema = Type.Object(
     name: Name,
     cidr: Cidr,
     region: Region,
+    mtu: VpcMtu,
     createdAt: Timestamp,
   },
   { ...closed, title: "Vpc" },
@@ -273,7 +283,7 @@ export const CreateEipPoolBody = Type.Object({ region: Region, cidr: Cidr }, clo
 export const UpdateQuotasBody = Type.Partial(QuotasSchema, closed);
 
 export const CreateVpcBody = Type.Object(
-  { name: Type.Optional(Name), cidr: Cidr, region: Region },
+  { name: Type.Optional(Name), cidr: Cidr, region: Region, mtu: Type.Optional(VpcMtu) },
   { ...closed, title: "CreateVpc" },
 );
 export const CreateSubnetBody = Type.Object(

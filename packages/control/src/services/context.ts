@@ -28,9 +28,12 @@ export function listWindow(opts: ListOptions): ListWindow {
   };
 }
 
-/** The keyset condition "after the cursor" on unqualified created_at and id columns (both dialects). */
+/**
+ * The keyset condition "after the cursor" on unqualified created_at and id columns (both dialects). A row-value
+ * comparison, which SQLite and PostgreSQL both turn into a range scan of a (…, created_at, id) index.
+ */
 export function afterKey(after: readonly [string, string]): RawBuilder<boolean> {
-  return sql<boolean>`(created_at > ${after[0]} or (created_at = ${after[0]} and id > ${after[1]}))`;
+  return sql<boolean>`((created_at, id) > (${after[0]}, ${after[1]}))`;
 }
 
 export const byCreation = (r: { created_at: string; id: string }): readonly [string, string] => [r.created_at, r.id];

@@ -26,6 +26,30 @@ forEachBackend("VPCs and subnets", (backend) => {
     assert.equal((await svc.createVpc(actor, { cidr: "10.0.0.0/16", region: "r1" })).cidr, "10.0.0.0/16");
   });
 
+  test("a VPC has an MTU from 1280 to 8950, 1500 by default, kept and listed", async () => {
+    const svc = await backend.open();
+    const { actor } = await seedTenant(svc);
+    const plain = await svc.createVpc(actor, { cidr: "10.0.0.0/16", region: "r1" });
+    assert.equal(plain.mtu, 1500);
+    const jumbo = await svc.createVpc(actor, { cidr: "10.1.0.0/16", region: "r1", mtu: 8950 });
+    assert.equal(jumbo.mtu, 8950);
+    assert.equal((await svc.createVpc(actor, { cidr: "10.2.0.0/16", region: "r1", mtu: 1280 })).mtu, 1280);
+    assert.equal((await svc.getVpc(actor, jumbo.id)).mtu, 8950);
+    const listed = await svc.listVpcs(actor, {});
+    const mtuOf = new Map(listed.items.map((v) => [v.id, v.mtu]));
+    assert.equal(mtuOf.get(plain.id), 1500);
+    assert.equal(mtuOf.get(jumbo.id), 8950);
+    for (const bad of [1279, 8951, 0, -1500, 1500.5, Number.NaN, "1500", null]) {
+      await expectCode(
+        svc.createVpc(actor, { cidr: "10.3.0.0/16", region: "r1", mtu: bad as number }),
+        "InvalidParameter",
+      );
+    }
+    const events = await svc.eventsSince(actor, 0, 1000);
+    const event = events.find((e) => e.resource === "vpc" && e.id === jumbo.id);
+    assert.equal((event?.data as { mtu?: unknown } | null)?.mtu, 8950, "the change log carries the MTU");
+  });
+
   test("a subnet lies inside its VPC, overlaps no sibling, and its gateway is the first usable address", async () => {
     const svc = await backend.open();
     const { actor, vpc, subnet } = await seedTenant(svc);

@@ -3,10 +3,12 @@
 import { cidrContainsCidr, cidrsOverlap, firstUsable, formatCidr, formatIPv4 } from "@havip/ipam";
 import {
   SUBNET_PREFIX,
+  VPC_MTU,
   VPC_PREFIX,
   newId,
   requireCidr,
   requireId,
+  requireInteger,
   requireLabel,
   requireText,
   toPage,
@@ -29,8 +31,17 @@ export function networkServices(ctx: ServiceContext) {
     const name = requireText(input.name, "name", { max: 255 });
     const cidr = requireCidr(input.cidr, "cidr", VPC_PREFIX);
     const region = requireLabel(input.region, "region");
+    const mtu = requireInteger(input.mtu, "mtu", VPC_MTU);
     return store.write(async (tx) => {
-      const row = { id: newId("vpc"), project_id: projectId, name, cidr: formatCidr(cidr), region, created_at: tx.at };
+      const row = {
+        id: newId("vpc"),
+        project_id: projectId,
+        name,
+        cidr: formatCidr(cidr),
+        region,
+        mtu,
+        created_at: tx.at,
+      };
       await tx.db.insertInto("vpcs").values(row).execute();
       const vpc = toVpc(row);
       tx.record({ projectId, resource: "vpc", id: vpc.id, action: "created", data: vpc });

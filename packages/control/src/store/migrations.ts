@@ -189,9 +189,52 @@ const idempotencyKeysCommittedWithCreate: Migration = {
   },
 };
 
+// Per-VPC MTU (jumbo frames). Existing VPCs keep what they always had: 1500.
+const vpcMtu: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .alterTable("vpcs")
+      .addColumn("mtu", "integer", (c) => c.notNull().defaultTo(1500))
+      .execute();
+  },
+};
+
+// Lists page by (created_at, id), per project or over all (the operator, the fabric's rebuild), and a create
+// counts the project's HAVIPs for its quota: indexes that serve those as range scans instead of a full scan
+// and a sort of the table per page. Releasing an owner's addresses finds them by owner. And each subnet keeps an
+// allocation floor (see SubnetsTable.alloc_floor), so that taking the lowest free address reads a few rows,
+// not every address of the subnet.
+const indexesAndAddressFloor: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema.alterTable("subnets").addColumn("alloc_floor", "integer").execute();
+    await db.schema
+      .createIndex("subnet_addresses_owner_ix")
+      .ifNotExists()
+      .on("subnet_addresses")
+      .columns(["owner_id"])
+      .execute();
+    for (const table of ["instances", "havips", "eips"]) {
+      await db.schema
+        .createIndex(`${table}_project_created_ix`)
+        .ifNotExists()
+        .on(table)
+        .columns(["project_id", "created_at", "id"])
+        .execute();
+      await db.schema
+        .createIndex(`${table}_created_ix`)
+        .ifNotExists()
+        .on(table)
+        .columns(["created_at", "id"])
+        .execute();
+    }
+  },
+};
+
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0001_initial": initial,
   "0002_idempotency_keys_committed_with_create": idempotencyKeysCommittedWithCreate,
+  "0003_vpc_mtu": vpcMtu,
+  "0004_indexes_and_address_floor": indexesAndAddressFloor,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,7 +1,7 @@
 // A Kysely dialect for Node's built-in `node:sqlite` (DatabaseSync). Kysely's own SqliteDialect expects
 // better-sqlite3; this driver speaks to StatementSync directly and begins every transaction IMMEDIATE,
 // so a writer takes SQLite's write lock up front instead of failing on lock upgrade halfway through.
-import type { DatabaseSync, SQLInputValue } from "node:sqlite";
+import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
 import {
   CompiledQuery,
   type DatabaseConnection,
@@ -79,18 +79,38 @@ function toSqlite(values: readonly unknown[]): SQLInputValue[] {
   });
 }
 
+/** Prepared statements kept per SQL text; a bound on their number (lists of `in (?, ?, …)` vary in length). */
+const MAX_CACHED_STATEMENTS = 500;
+
+interface Prepared {
+  readonly stmt: StatementSync;
+  /** Yields columns (SELECT, … RETURNING): read with all(); others are run(). */
+  readonly reads: boolean;
+}
+
 class NodeSqliteConnection implements DatabaseConnection {
   readonly #db: DatabaseSync;
+  // Preparing is a good part of a small query's cost, and Kysely compiles the same SQL text again and again.
+  readonly #statements = new Map<string, Prepared>();
   constructor(db: DatabaseSync) {
     this.#db = db;
   }
+  #prepared(sql: string): Prepared {
+    let prepared = this.#statements.get(sql);
+    if (prepared === undefined) {
+      if (this.#statements.size >= MAX_CACHED_STATEMENTS) this.#statements.clear();
+      const stmt = this.#db.prepare(sql);
+      prepared = { stmt, reads: stmt.columns().length > 0 };
+      this.#statements.set(sql, prepared);
+    }
+    return prepared;
+  }
   executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
     try {
-      const stmt = this.#db.prepare(compiled.sql);
+      const { stmt, reads } = this.#prepared(compiled.sql);
       const params = toSqlite(compiled.parameters);
-      // A statement that yields columns (SELECT, … RETURNING) is read with all(); others are run().
       // Rows come back with a null prototype; plain objects behave like pg's rows everywhere.
-      if (stmt.columns().length > 0) return Promise.resolve({ rows: stmt.all(...params).map((r) => ({ ...r }) as R) });
+      if (reads) return Promise.resolve({ rows: stmt.all(...params).map((r) => ({ ...r }) as R) });
       const { changes, lastInsertRowid } = stmt.run(...params);
       return Promise.resolve({
         rows: [],

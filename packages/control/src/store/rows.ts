@@ -34,7 +34,15 @@ export function toEipPool(r: EipPoolsTable): EipPool {
 }
 
 export function toVpc(r: VpcsTable): Vpc {
-  return { id: r.id, projectId: r.project_id, name: r.name, cidr: r.cidr, region: r.region, createdAt: r.created_at };
+  return {
+    id: r.id,
+    projectId: r.project_id,
+    name: r.name,
+    cidr: r.cidr,
+    region: r.region,
+    mtu: r.mtu,
+    createdAt: r.created_at,
+  };
 }
 
 export function toSubnet(r: SubnetsTable): Subnet {

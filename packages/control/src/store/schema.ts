@@ -25,6 +25,7 @@ export interface VpcsTable {
   name: string;
   cidr: string;
   region: string;
+  mtu: number; // migration 0003 (existing rows: 1500)
   created_at: string;
 }
 
@@ -38,6 +39,11 @@ export interface SubnetsTable {
   broadcast: string;
   gateway_ip: string;
   created_at: string;
+  /**
+   * Allocation floor (migration 0004): every assignable address below first-assignable + alloc_floor is taken.
+   * Null until the first automatic allocation computes it. Kept in the allocating or releasing transaction.
+   */
+  alloc_floor?: number | null;
 }
 
 export interface InstancesTable {

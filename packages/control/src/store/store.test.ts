@@ -23,7 +23,15 @@ async function seedRows(store: Store) {
     await tx.db.insertInto("projects").values({ id: "proj-1", name: "p", token_hash: "h", created_at: at }).execute();
     await tx.db
       .insertInto("vpcs")
-      .values({ id: "vpc-1", project_id: "proj-1", name: "", cidr: "10.0.0.0/16", region: "r1", created_at: at })
+      .values({
+        id: "vpc-1",
+        project_id: "proj-1",
+        name: "",
+        cidr: "10.0.0.0/16",
+        region: "r1",
+        mtu: 1500,
+        created_at: at,
+      })
       .execute();
     await tx.db
       .insertInto("subnets")
@@ -55,8 +63,46 @@ forEachBackend("store", (backend: Backend) => {
       const migrations = await sql<{ name: string }>`select name from kysely_migration`.execute(store.db);
       assert.deepEqual(
         migrations.rows.map((r) => r.name),
-        ["0001_initial", "0002_idempotency_keys_committed_with_create"],
+        [
+          "0001_initial",
+          "0002_idempotency_keys_committed_with_create",
+          "0003_vpc_mtu",
+          "0004_indexes_and_address_floor",
+        ],
       );
+    });
+  });
+
+  test("migration 0003 gives the VPCs of an older database an MTU of 1500", async () => {
+    const url = await backend.newUrl();
+    await withStore(url, async (store) => {
+      // Wind the database back to before 0003 (no mtu column, 0003 and later not recorded), with a VPC in it.
+      await sql`alter table vpcs drop column mtu`.execute(store.db);
+      await sql`alter table subnets drop column alloc_floor`.execute(store.db); // 0004's column
+      await sql`delete from kysely_migration where name >= '0003_vpc_mtu'`.execute(store.db);
+      await sql`insert into projects (id, name, token_hash, created_at) values ('proj-1', 'p', 'h', 'now')`.execute(
+        store.db,
+      );
+      await sql`insert into vpcs (id, project_id, name, cidr, region, created_at)
+        values ('vpc-old', 'proj-1', '', '10.0.0.0/16', 'r1', 'now')`.execute(store.db);
+    });
+    await withStore(url, async (store) => {
+      const rows = await store.db.selectFrom("vpcs").select(["id", "mtu"]).execute();
+      assert.deepEqual(rows, [{ id: "vpc-old", mtu: 1500 }]);
+      await store.db
+        .insertInto("vpcs")
+        .values({
+          id: "vpc-jumbo",
+          project_id: "proj-1",
+          name: "",
+          cidr: "10.1.0.0/16",
+          region: "r1",
+          mtu: 8950,
+          created_at: "now",
+        })
+        .execute();
+      const jumbo = await store.db.selectFrom("vpcs").select("mtu").where("id", "=", "vpc-jumbo").executeTakeFirst();
+      assert.equal(jumbo?.mtu, 8950);
     });
   });
 
@@ -278,6 +324,7 @@ forEachBackend("store", (backend: Backend) => {
                 name: "",
                 cidr: "10.0.0.0/16",
                 region: "r",
+                mtu: 1500,
                 created_at: tx.at,
               })
               .execute();

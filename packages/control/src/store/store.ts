@@ -4,7 +4,7 @@
 // writes of an idempotent request and the record of its Idempotency-Key one transaction.
 import { AsyncLocalStorage } from "node:async_hooks";
 import { DatabaseSync } from "node:sqlite";
-import { type ControlledTransaction, Kysely, PostgresDialect, type Transaction } from "kysely";
+import { type ControlledTransaction, Kysely, PostgresDialect, sql, type Transaction } from "kysely";
 import { Migrator } from "kysely/migration";
 import pg from "pg";
 import type { ChangeEvent } from "../model.ts";
@@ -71,6 +71,18 @@ export interface StoreOptions {
 }
 
 const SQLITE_BUSY_TIMEOUT_MS = 5000;
+/** At most this many writes share one commit (bounds the wait of the last one). */
+const MAX_GROUP = 128;
+/** Change-log rows per INSERT (SQLite allows 32,766 bound parameters; 7 per row). */
+const LOG_ROWS_PER_INSERT = 500;
+
+type WriteOutcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/** A write waiting for the next group commit. */
+interface QueuedWrite {
+  readonly fn: (tx: WriteTx) => Promise<unknown>;
+  settle(outcome: WriteOutcome): void;
+}
 
 /** A write transaction in progress: its revisions so far and the changes it recorded. */
 interface WriteState {
@@ -172,15 +184,24 @@ export async function openStore(options: StoreOptions): Promise<Store> {
 
   const feed = new ChangeFeed(await currentRevision(), (since) => changesSince(since, 1000));
 
-  /** Takes the writer lock (see below) and starts this write's revisions after the last committed one. */
-  async function beginWrite(trx: Transaction<Database>): Promise<WriteState> {
+  /** Takes the writer lock (see below); returns the last committed revision. */
+  async function takeWriterLock(trx: Transaction<Database>): Promise<number> {
     // PostgreSQL: the row lock on the counter serialises writers, so revision order = commit order.
     // SQLite: BEGIN IMMEDIATE already holds the database's single write lock.
     let counter = trx.selectFrom("revision_counter").select("revision").where("id", "=", 1);
     if (dialect === "postgres") counter = counter.forUpdate();
     const { revision } = await counter.executeTakeFirstOrThrow();
+    return revision;
+  }
+
+  /** One write's state: its revisions start after `revision`; its timestamp is taken now (lock held). */
+  function writeState(trx: Transaction<Database>, revision: number): WriteState {
     const date = now();
     return { trx, revision, at: date.toISOString(), now: date, changes: [] };
+  }
+
+  async function beginWrite(trx: Transaction<Database>): Promise<WriteState> {
+    return writeState(trx, await takeWriterLock(trx));
   }
 
   function writeTx(state: WriteState): WriteTx {
@@ -192,48 +213,104 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     };
   }
 
-  /** Appends the write's changes to the change log, in the write's transaction. */
-  async function logChanges(state: WriteState): Promise<void> {
-    const { changes } = state;
-    if (changes.length === 0) return;
-    await state.trx
-      .insertInto("changes")
-      .values(
-        changes.map((c) => ({
-          revision: c.revision,
-          at: c.at,
-          project_id: c.projectId,
-          resource: c.resource,
-          resource_id: c.id,
-          action: c.action,
-          data: JSON.stringify(c.data ?? null),
-        })),
-      )
-      .execute();
-    await state.trx.updateTable("revision_counter").set({ revision: state.revision }).where("id", "=", 1).execute();
+  /** Appends changes to the change log and moves the counter to the last of them, in the transaction. */
+  async function logChanges(trx: Transaction<Database>, changes: readonly ChangeEvent[]): Promise<void> {
+    const last = changes.at(-1);
+    if (last === undefined) return;
+    for (let i = 0; i < changes.length; i += LOG_ROWS_PER_INSERT) {
+      await trx
+        .insertInto("changes")
+        .values(
+          changes.slice(i, i + LOG_ROWS_PER_INSERT).map((c) => ({
+            revision: c.revision,
+            at: c.at,
+            project_id: c.projectId,
+            resource: c.resource,
+            resource_id: c.id,
+            action: c.action,
+            data: JSON.stringify(c.data ?? null),
+          })),
+        )
+        .execute();
+    }
+    await trx.updateTable("revision_counter").set({ revision: last.revision }).where("id", "=", 1).execute();
   }
 
   // The runOnce in progress on this async path, if any: how `write` knows to join its transaction.
   const onceScope = new AsyncLocalStorage<OnceScope>();
 
-  async function write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
+  // Group commit. Writes that arrive while a commit is in progress (its fsync, or the writes before it) queue
+  // up and are committed together in the next transaction: one fsync for the group instead of one per write,
+  // which is what bounds the write rate with full durability. Each write runs in its own savepoint, so one that
+  // fails is rolled back alone; every write is answered only after the group committed (an acknowledged write
+  // is durable), and a failed group fails all its writes (none of them committed).
+  const queue: QueuedWrite[] = [];
+  let draining = false;
+
+  function write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
     const scope = onceScope.getStore();
     if (scope !== undefined && !scope.closed) return writeOnce(scope, fn);
-    let committed: ChangeEvent[] = [];
-    let result: T;
+    return new Promise<T>((resolve, reject) => {
+      queue.push({
+        fn,
+        settle: (o) => {
+          if (o.ok) resolve(o.value as T);
+          else reject(o.error); // eslint-disable-line @typescript-eslint/prefer-promise-reject-errors -- the write's own error, as thrown
+        },
+      });
+      if (!draining) {
+        draining = true;
+        void drain();
+      }
+    });
+  }
+
+  async function drain(): Promise<void> {
     try {
-      result = await db.transaction().execute(async (trx) => {
-        const state = await beginWrite(trx);
-        const out = await fn(writeTx(state));
-        await logChanges(state);
-        committed = state.changes;
-        return out;
+      do {
+        // One turn of the event loop first: requests that arrived during the last commit get to queue their writes.
+        await new Promise((resolve) => setImmediate(resolve));
+        await commitGroup(queue.splice(0, MAX_GROUP));
+      } while (queue.length > 0);
+    } finally {
+      draining = false;
+    }
+  }
+
+  async function commitGroup(group: readonly QueuedWrite[]): Promise<void> {
+    const alone = group.length === 1;
+    const outcomes: WriteOutcome[] = [];
+    const committed: ChangeEvent[] = [];
+    try {
+      await db.transaction().execute(async (trx) => {
+        let revision = await takeWriterLock(trx);
+        for (const queued of group) {
+          const state = writeState(trx, revision);
+          if (!alone) await sql`savepoint w`.execute(trx);
+          try {
+            const value = await queued.fn(writeTx(state));
+            if (!alone) await sql`release savepoint w`.execute(trx);
+            revision = state.revision;
+            committed.push(...state.changes);
+            outcomes.push({ ok: true, value });
+          } catch (e) {
+            if (alone) throw e;
+            await sql`rollback to savepoint w`.execute(trx);
+            await sql`release savepoint w`.execute(trx);
+            outcomes.push({ ok: false, error: constraintError(e) ?? e });
+          }
+        }
+        await logChanges(trx, committed);
       });
     } catch (e) {
-      throw constraintError(e) ?? e;
+      const error = constraintError(e) ?? e;
+      for (const queued of group) queued.settle({ ok: false, error });
+      return;
     }
     feed.committed(committed);
-    return result;
+    group.forEach((queued, i) => {
+      queued.settle(outcomes[i]!);
+    });
   }
 
   /** A write inside runOnce: joins (at the first write, opens) the run's one transaction; no commit here. */
@@ -292,7 +369,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     if (scope.open === undefined) return recordAlone(claim, response, value);
     const state = await scope.open;
     try {
-      await logChanges(state);
+      await logChanges(state.trx, state.changes);
       await state.trx
         .insertInto("idempotency_keys")
         .values({

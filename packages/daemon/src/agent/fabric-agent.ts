@@ -2,11 +2,13 @@
 // socket with the agent protocol (protocol.ts). Every connected client gets every observation.
 import { rm } from "node:fs/promises";
 import { createServer, type Server, type Socket } from "node:net";
-import { Fabric, SpecError, VxlanPortSet } from "@havip/fabric";
+import { Fabric, SpecError, VxlanPortSet, type VxlanPortSetOptions } from "@havip/fabric";
+import { runCapture } from "../fabric/capture-session.ts";
 import {
   AGENT_PROTOCOL_VERSION,
   LineReader,
   encode,
+  type AgentCapture,
   type AgentHello,
   type AgentMessage,
   type AgentRequest,
@@ -16,11 +18,17 @@ export interface FabricAgentOptions {
   socketPath: string;
   /** Where the VXLAN port set listens; null: no VXLAN ports. */
   vxlan: { host: string; port: number } | null;
+  /** The VXLAN port set's I/O ("auto" by default: batched when the native addon loads). */
+  io?: VxlanPortSetOptions["io"];
+  /** Told when "auto" I/O falls back to dgram. */
+  onWarning?: (message: string) => void;
 }
 
 export interface FabricAgent {
   readonly fabric: Fabric;
   readonly vxlan: { address: string; port: number } | null;
+  /** The I/O the VXLAN port set uses; null without one. */
+  readonly io: "dgram" | "batch" | null;
   close(): Promise<void>;
 }
 
@@ -29,7 +37,12 @@ export async function startFabricAgent(options: FabricAgentOptions): Promise<Fab
   let set: VxlanPortSet | null = null;
   let bound: { address: string; port: number } | null = null;
   if (options.vxlan !== null) {
-    set = new VxlanPortSet({ address: options.vxlan.host, port: options.vxlan.port });
+    set = new VxlanPortSet({
+      address: options.vxlan.host,
+      port: options.vxlan.port,
+      ...(options.io === undefined ? {} : { io: options.io }),
+      ...(options.onWarning === undefined ? {} : { onWarning: options.onWarning }),
+    });
     bound = await set.open();
   }
   const clients = new Set<Socket>();
@@ -68,6 +81,14 @@ export async function startFabricAgent(options: FabricAgentOptions): Promise<Fab
         return null;
       case "counters":
         return { fabric: fabric.counters(), vxlan: set === null ? null : { ...set.counters } };
+      case "capture": {
+        const { target, count, timeoutMs } = request;
+        return runCapture(fabric, { target, count, timeoutMs }).then((r): AgentCapture => ({
+          pcapBase64: Buffer.from(r.pcap).toString("base64"),
+          frames: r.frames,
+          truncated: r.truncated,
+        }));
+      }
     }
   };
 
@@ -77,12 +98,23 @@ export async function startFabricAgent(options: FabricAgentOptions): Promise<Fab
     const reader = new LineReader(
       (value) => {
         const request = value as AgentRequest;
-        try {
-          send(socket, { id: request.id, ok: true, result: handle(request) ?? null });
-        } catch (e) {
+        const fail = (e: unknown) => {
           const problems = e instanceof SpecError ? [...e.problems] : undefined;
           const message = e instanceof Error ? e.message : String(e);
           send(socket, { id: request.id, ok: false, error: { message, ...(problems ? { problems } : {}) } });
+        };
+        try {
+          const result = handle(request);
+          // A capture answers when it ends; everything else at once, in order.
+          if (result instanceof Promise) {
+            result.then((r: unknown) => {
+              send(socket, { id: request.id, ok: true, result: r ?? null });
+            }, fail);
+          } else {
+            send(socket, { id: request.id, ok: true, result: result ?? null });
+          }
+        } catch (e) {
+          fail(e);
         }
       },
       () => {
@@ -107,6 +139,7 @@ export async function startFabricAgent(options: FabricAgentOptions): Promise<Fab
   return {
     fabric,
     vxlan: bound,
+    io: set === null ? null : set.io,
     async close() {
       for (const c of clients) c.destroy();
       await new Promise<void>((resolve) =>

@@ -3,11 +3,13 @@
 // here): one object per line, UTF-8.
 //
 // havipd → agent: requests `{id, op, …}`; the agent answers each with `{id, ok: true, result}` or
-// `{id, ok: false, error: {message, problems?}}`, in the order received.
+// `{id, ok: false, error: {message, problems?}}`, in the order received — except `capture`, answered when the
+// capture ends (other requests are answered meanwhile; replies are matched by id).
+// Version 2 added `capture`.
 // agent → havipd: also events `{event: "observation", observation}` whenever the fabric reports one.
-import type { FabricCounters, NetworkSpec, Observation, SpecChange, VxlanCounters } from "@havip/fabric";
+import type { CaptureTarget, FabricCounters, NetworkSpec, Observation, SpecChange, VxlanCounters } from "@havip/fabric";
 
-export const AGENT_PROTOCOL_VERSION = 1;
+export const AGENT_PROTOCOL_VERSION = 2;
 
 export interface AgentAttachment {
   remoteAddress: string;
@@ -21,7 +23,15 @@ export type AgentRequest =
   | { id: number; op: "apply-changes"; changes: SpecChange[] }
   | { id: number; op: "attach"; portId: string; attachment: AgentAttachment }
   | { id: number; op: "detach"; portId: string }
-  | { id: number; op: "counters" };
+  | { id: number; op: "counters" }
+  | { id: number; op: "capture"; target: CaptureTarget; count: number; timeoutMs: number };
+
+/** The result of `capture`: the pcap file in base64 (JSON carries no bytes). */
+export interface AgentCapture {
+  pcapBase64: string;
+  frames: number;
+  truncated: boolean;
+}
 
 export interface AgentHello {
   version: number;

@@ -1,11 +1,20 @@
 // havipd's side of the agent protocol: a fabric in another process, driven over a Unix socket.
 import { connect, type Socket } from "node:net";
-import { SpecError, type NetworkSpec, type Observation, type SpecChange } from "@havip/fabric";
+import {
+  SpecError,
+  UnknownCaptureTarget,
+  type CaptureTarget,
+  type NetworkSpec,
+  type Observation,
+  type SpecChange,
+} from "@havip/fabric";
+import type { CaptureResult } from "../fabric/capture-session.ts";
 import {
   AGENT_PROTOCOL_VERSION,
   LineReader,
   encode,
   type AgentAttachment,
+  type AgentCapture,
   type AgentCounters,
   type AgentHello,
   type AgentMessage,
@@ -119,6 +128,20 @@ export class RemoteFabric {
 
   async counters(): Promise<AgentCounters> {
     return (await this.request({ op: "counters" })) as AgentCounters;
+  }
+
+  /** Runs a capture in the agent; resolves when it ends (UnknownCaptureTarget for a HAVIP it does not know). */
+  async capture(target: CaptureTarget, count: number, timeoutMs: number): Promise<CaptureResult> {
+    let r: AgentCapture;
+    try {
+      r = (await this.request({ op: "capture", target, count, timeoutMs })) as AgentCapture;
+    } catch (e) {
+      if (e instanceof AgentError && e.message.startsWith("the fabric does not know")) {
+        throw new UnknownCaptureTarget(e.message);
+      }
+      throw e;
+    }
+    return { pcap: Buffer.from(r.pcapBase64, "base64"), frames: r.frames, truncated: r.truncated };
   }
 
   onObservation(listener: (o: Observation) => void): () => void {

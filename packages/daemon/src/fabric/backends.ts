@@ -4,6 +4,7 @@
 import { Fabric, VxlanPortSet, type FabricCounters, type VxlanCounters } from "@havip/fabric";
 import type { Logger } from "pino";
 import { RemoteFabric } from "../agent/remote-fabric.ts";
+import { runCapture, type CaptureRequest, type CaptureResult } from "./capture-session.ts";
 import type { FabricDriver } from "../spec/sync.ts";
 import type { Attachment } from "./local-state.ts";
 
@@ -19,6 +20,8 @@ export interface FabricBackend {
   plug(portId: string, attachment: Attachment): Promise<void>;
   unplug(portId: string): Promise<void>;
   counters(): Promise<{ fabric: FabricCounters; vxlan: VxlanCounters | null }>;
+  /** Records what the fabric sees on a target (rejects with UnknownCaptureTarget). */
+  capture(request: CaptureRequest): Promise<CaptureResult>;
   close(): Promise<void>;
 }
 
@@ -66,6 +69,7 @@ export async function inProcessBackend(
       return Promise.resolve();
     },
     counters: () => Promise.resolve({ fabric: fabric.counters(), vxlan: set === null ? null : { ...set.counters } }),
+    capture: async (request) => runCapture(fabric, request),
     async close() {
       fabric.close();
       await set?.close();
@@ -92,6 +96,7 @@ export async function agentBackend(socketPath: string, logger: Logger): Promise<
     },
     unplug: (portId) => remote.detach(portId),
     counters: () => remote.counters(),
+    capture: (r) => remote.capture(r.target, r.count, r.timeoutMs),
     close() {
       closing = true;
       remote.close();

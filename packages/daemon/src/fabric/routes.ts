@@ -3,6 +3,7 @@
 // JSON body parser and its error handler (ApiError → {"error": {code, message, requestId}}).
 import { ApiError, type buildApiServer, type ControlService } from "@havip/control";
 import { SpecError } from "@havip/fabric";
+import { registerHaVipCountersRoute } from "./havip-counters-route.ts";
 import type { Attachment, InternetEdge } from "./local-state.ts";
 import { EDGE_MAC, NoVxlanListener, type FabricRuntime } from "./runtime.ts";
 
@@ -125,4 +126,7 @@ export function registerFabricRoutes(app: ApiServer, runtime: FabricRuntime, ser
   });
 
   app.get("/v1/fabric/counters", { config: OPERATOR, schema: { hide: true } }, () => runtime.counters());
+
+  // The tenant's view of one HAVIP's counters (the console polls it).
+  registerHaVipCountersRoute(app, runtime, service);
 }

@@ -7,6 +7,7 @@ import type { Logger } from "pino";
 import { portOfVnic } from "../spec/compile.ts";
 import { startSpecSync, type SpecSync } from "../spec/sync.ts";
 import { agentBackend, inProcessBackend, NoVxlanListener, type FabricBackend } from "./backends.ts";
+import type { CaptureRequest, CaptureResult } from "./capture-session.ts";
 import {
   loadLocalState,
   saveLocalState,
@@ -38,6 +39,8 @@ export interface FabricRuntime {
   internet(): InternetEdge | null;
   setInternet(edge: InternetEdge | null): Promise<void>;
   counters(): Promise<{ fabric: FabricCounters; vxlan: VxlanCounters | null }>;
+  /** Records what the fabric sees on a target until `count` frames or the timeout (UnknownCaptureTarget). */
+  capture(request: CaptureRequest): Promise<CaptureResult>;
   /** Resolves once every holder observation so far is recorded in the control plane. */
   settled(): Promise<void>;
   close(): Promise<void>;
@@ -134,6 +137,7 @@ export async function startFabric(
       await save();
     },
     counters: () => backend.counters(),
+    capture: (request) => backend.capture(request),
     settled: () => sync.settled(),
     async close() {
       sync.stop();

@@ -9,7 +9,7 @@ export function portOfVnic(vnicId: string): string {
 }
 
 export function vpcSpec(vpc: Vpc): VpcSpec {
-  return { id: vpc.id, cidr: vpc.cidr };
+  return { id: vpc.id, cidr: vpc.cidr, mtu: vpc.mtu };
 }
 
 export function subnetSpec(subnet: Subnet): SubnetSpec {

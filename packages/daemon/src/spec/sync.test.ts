@@ -188,6 +188,18 @@ describe("the fabric follows the control plane", () => {
     assert.equal(w.fabric.lastOutcome().reason, "unknown-port");
   });
 
+  test("a VPC's MTU reaches the fabric, in the whole spec at start and in incremental changes", async () => {
+    const svc = await service();
+    const actor = await tenant(svc);
+    const jumbo = await svc.createVpc(actor, { cidr: "10.0.0.0/16", region: "r1", mtu: 8950 });
+    const w = await world(svc, actor);
+    const plain = await svc.createVpc(actor, { cidr: "10.1.0.0/16", region: "r1" });
+    const small = await svc.createVpc(actor, { cidr: "10.2.0.0/16", region: "r1", mtu: 1280 });
+    await w.sync.settled();
+    const mtus = new Map(w.fabric.currentSpec().vpcs.map((v) => [v.id, v.mtu]));
+    assert.deepEqual([mtus.get(jumbo.id), mtus.get(plain.id), mtus.get(small.id)], [8950, 1500, 1280]);
+  });
+
   test("failover: vm-B's GARP moves forwarding at once; the API shows vm-B, generation +1, history", async () => {
     const svc = await service();
     const actor = await tenant(svc);

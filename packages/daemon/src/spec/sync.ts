@@ -9,7 +9,7 @@
 // The control plane then issues the generation, and its holder-changed event comes back here as a HAVIP upsert
 // with that generation, so the fabric's generation follows the control plane's.
 import { setTimeout as sleep } from "node:timers/promises";
-import { ApiError, type ChangeEvent, type ControlService } from "@havip/control";
+import { ApiError, type Actor, type ChangeEvent, type ControlService, type HaVip, type Vnic } from "@havip/control";
 import type { InternetSpec, NetworkSpec, Observation, SpecChange } from "@havip/fabric";
 import type { Logger } from "pino";
 import { ChangeCompiler } from "./compile.ts";
@@ -26,6 +26,62 @@ export interface FabricDriver {
 }
 
 const OBSERVE_ATTEMPTS = 4;
+/** A fabric rebuild cheaper than this is done at once; a dearer one makes the next batch wait (see apply). */
+const IMMEDIATE_BATCH_BELOW_MS = 5;
+const MAX_BATCH_DELAY_MS = 1000;
+const OPERATOR: Actor = { kind: "operator" };
+
+/**
+ * The ids a holder or claim log line names besides the HAVIP and the vNIC (instance, project, subnet, address),
+ * so that an operator can search the logs by any of them. Learnt from committed changes; looked up once in the
+ * store when missing (resources created before havipd started); forgotten when the resource is deleted.
+ */
+class LogIds {
+  private readonly vnics = new Map<string, { instanceId: string; projectId: string }>();
+  private readonly havips = new Map<string, { projectId: string; subnetId: string; havipIp: string }>();
+  private readonly service: ControlService;
+
+  constructor(service: ControlService) {
+    this.service = service;
+  }
+
+  learn(event: ChangeEvent): void {
+    if (event.action === "deleted") {
+      if (event.resource === "vnic") this.vnics.delete(event.id);
+      if (event.resource === "havip") this.havips.delete(event.id);
+      return;
+    }
+    if (event.resource === "vnic") this.rememberVnic(event.data as Vnic);
+    if (event.resource === "instance") for (const v of (event.data as { vnics: Vnic[] }).vnics) this.rememberVnic(v);
+    if (event.resource === "havip") this.rememberHaVip(event.data as HaVip);
+  }
+
+  private rememberVnic(v: Vnic): void {
+    this.vnics.set(v.id, { instanceId: v.instanceId, projectId: v.projectId });
+  }
+
+  private rememberHaVip(h: HaVip): void {
+    this.havips.set(h.id, { projectId: h.projectId, subnetId: h.subnetId, havipIp: h.ipAddress });
+  }
+
+  /** The vNIC's instance (null when it is gone, e.g. deleted since). */
+  async instanceOf(vnicId: string | null): Promise<string | null> {
+    if (vnicId === null) return null;
+    if (!this.vnics.has(vnicId)) {
+      const vnic = await this.service.getVnic(OPERATOR, vnicId).catch(() => null);
+      if (vnic !== null) this.rememberVnic(vnic);
+    }
+    return this.vnics.get(vnicId)?.instanceId ?? null;
+  }
+
+  async havip(havipId: string): Promise<{ projectId?: string; subnetId?: string; havipIp?: string }> {
+    if (!this.havips.has(havipId)) {
+      const havip = await this.service.getHaVip(OPERATOR, havipId).catch(() => null);
+      if (havip !== null) this.rememberHaVip(havip);
+    }
+    return this.havips.get(havipId) ?? {};
+  }
+}
 const OBSERVE_RETRY_MS = 50;
 
 export interface SpecSync {
@@ -47,20 +103,61 @@ export async function startSpecSync(
   let current = { ...local };
   let resyncing: Promise<void> | null = null;
 
+  // Changes are applied in batches: the events of one commit (a group commit carries many) are compiled in
+  // order and handed to the fabric in one applyChanges, since the fabric rebuilds its tables once per call, not
+  // once per change. While that rebuild is cheap the batch goes at the end of the current microtask queue (before
+  // any writer hears its answer); once it costs more (a large spec), the next batch waits as long as the last
+  // one took (at most MAX_BATCH_DELAY_MS), so the fabric takes at most about half of the process under a stream
+  // of writes and each rebuild covers all the changes that arrived meanwhile. A second change of a resource
+  // already in the batch closes the batch first, so the fabric still passes through every state of that
+  // resource (e.g. a holder dropped from the members is released, then the release recorded).
+  let batch: { changes: SpecChange[]; ids: Set<string>; first: number; last: number } | null = null;
+  let batchTimer: NodeJS.Timeout | undefined;
+  let lastCostMs = 0;
+  let lastEnd = 0;
+  const flush = () => {
+    clearTimeout(batchTimer);
+    batchTimer = undefined;
+    const pending = batch;
+    batch = null;
+    if (pending === null) return;
+    // Should not fail (the control plane validated the change); if it does, rebuild rather than drift.
+    const failed = (e: unknown) => {
+      logger.error({ err: e, revisions: [pending.first, pending.last] }, "spec change failed");
+      void resync();
+    };
+    const started = performance.now();
+    const done = () => {
+      lastEnd = performance.now();
+      lastCostMs = lastEnd - started;
+    };
+    try {
+      const applied = fabric.applyChanges(pending.changes);
+      if (applied instanceof Promise) applied.then(done, failed);
+      else done();
+    } catch (e) {
+      done();
+      failed(e);
+    }
+  };
+  const scheduleFlush = () => {
+    const wait =
+      lastCostMs < IMMEDIATE_BATCH_BELOW_MS
+        ? 0
+        : Math.min(lastCostMs, MAX_BATCH_DELAY_MS) - (performance.now() - lastEnd);
+    if (wait <= 0) queueMicrotask(flush);
+    else batchTimer = setTimeout(flush, wait);
+  };
   const apply = (event: ChangeEvent) => {
     const changes = compiler.changesFor(event);
     if (changes.length === 0) return;
-    // Should not fail (the control plane validated the change); if it does, rebuild rather than drift.
-    const failed = (e: unknown) => {
-      logger.error({ err: e, revision: event.revision, resource: event.resource, id: event.id }, "spec change failed");
-      void resync();
-    };
-    try {
-      const applied = fabric.applyChanges(changes);
-      if (applied instanceof Promise) applied.catch(failed);
-    } catch (e) {
-      failed(e);
+    if (batch?.ids.has(event.id) === true) flush();
+    if (batch === null) {
+      batch = { changes: [], ids: new Set(), first: event.revision, last: event.revision };
+      scheduleFlush();
     }
+    batch.changes.push(...changes);
+    batch.ids.add(event.id);
   };
   // Changes committed while the store is being read are held back and replayed after the rebuild.
   const replayHeld = () => {
@@ -84,7 +181,9 @@ export async function startSpecSync(
       }));
   };
 
+  const ids = new LogIds(service);
   const unsubscribe = service.onChange((event) => {
+    ids.learn(event);
     if (held !== null) held.push(event);
     else apply(event);
   });
@@ -106,28 +205,75 @@ export async function startSpecSync(
       }
     }
   };
+  // Log lines carry every id involved; they are written in the order observed (lookups may wait on the store).
+  let logging: Promise<void> = Promise.resolve();
+  const log = (o: Observation) => {
+    const line = async () => {
+      const havip = { havipId: o.havipId, ...(await ids.havip(o.havipId)) };
+      const at = new Date(o.at).toISOString();
+      switch (o.kind) {
+        case "holder-changed":
+          logger.info(
+            {
+              ...havip,
+              vnicId: o.vnicId,
+              instanceId: await ids.instanceOf(o.vnicId),
+              previousVnicId: o.previousVnicId,
+              previousInstanceId: await ids.instanceOf(o.previousVnicId),
+              generation: o.generation,
+              at,
+            },
+            "holder changed",
+          );
+          break;
+        case "holder-released":
+          // The control plane releases on its own when it removes a vNIC or a member (that change caused this).
+          logger.info(
+            {
+              ...havip,
+              previousVnicId: o.previousVnicId,
+              previousInstanceId: await ids.instanceOf(o.previousVnicId),
+              generation: o.generation,
+              at,
+            },
+            "holder released",
+          );
+          break;
+        case "claim-denied":
+          logger.warn(
+            { ...havip, vnicId: o.vnicId, instanceId: await ids.instanceOf(o.vnicId), reason: o.reason, at },
+            "claim denied",
+          );
+          break;
+      }
+    };
+    logging = logging.then(line).catch((e: unknown) => {
+      logger.error({ err: e, havipId: o.havipId }, "observation not logged");
+    });
+  };
   const record = (o: Observation) => {
-    switch (o.kind) {
-      case "holder-changed":
-        logger.info(
-          { havipId: o.havipId, vnicId: o.vnicId, previousVnicId: o.previousVnicId, generation: o.generation },
-          "holder changed",
-        );
-        recording = recording.then(() => recordHolder(o.havipId, o.vnicId, new Date(o.at)));
-        break;
-      case "holder-released":
-        // The control plane releases on its own when it removes a vNIC or a member (that change caused this).
-        logger.info({ havipId: o.havipId, previousVnicId: o.previousVnicId }, "holder released");
-        break;
-      case "claim-denied":
-        logger.warn({ havipId: o.havipId, vnicId: o.vnicId, reason: o.reason }, "claim denied");
-        break;
+    log(o);
+    if (o.kind === "holder-changed") {
+      recording = recording.then(() => recordHolder(o.havipId, o.vnicId, new Date(o.at)));
     }
   };
   const stopObserving = fabric.onObservation(record);
 
   try {
-    await fabric.applySpec(await loadNetworkSpec(service, current, compiler));
+    const started = performance.now();
+    const spec = await loadNetworkSpec(service, current, compiler);
+    const loadedMs = performance.now() - started;
+    await fabric.applySpec(spec);
+    // The time to build the fabric from scratch (the footprint benchmark reads it).
+    logger.info(
+      {
+        durationMs: Math.round((performance.now() - started) * 10) / 10,
+        loadMs: Math.round(loadedMs * 10) / 10,
+        vnics: spec.vnics.length,
+        havips: spec.havips.length,
+      },
+      "fabric spec applied",
+    );
   } catch (e) {
     unsubscribe();
     stopObserving();
@@ -142,12 +288,16 @@ export async function startSpecSync(
     },
     settled: async () => {
       let seen: Promise<void>;
+      let seenLogs: Promise<void>;
       do {
         seen = recording;
+        seenLogs = logging;
         await seen;
-      } while (seen !== recording);
+        await seenLogs;
+      } while (seen !== recording || seenLogs !== logging);
     },
     stop() {
+      clearTimeout(batchTimer);
       unsubscribe();
       stopObserving();
     },

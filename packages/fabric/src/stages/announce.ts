@@ -58,6 +58,8 @@ export function announce(s: PipelineState, havip: HaVipEntry, vnic: VnicEntry): 
   rt.holderSince = now;
   rt.stats.claims++;
   rt.stats.holderChanges++;
+  // Re-pointed: the announcement's latency through the fabric (only frames that reached it as ARP carry a stamp).
+  if (s.arrivedAt >= 0) s.counters.announceToRepoint.record((s.latencyClock() - s.arrivedAt) * 1000);
   s.out.observations.push({
     kind: "holder-changed",
     havipId: havip.id,

@@ -2,7 +2,8 @@
 // → the holder, destination MAC rewritten (§2.5); to the router MAC → routed by destination IP inside the VPC
 // (TTL and checksum updated) or, leaving the VPC, translated to the source's EIP and sent to the internet port
 // (§2.8); anything else is dropped with a reason. From the internet port: EIP traffic translated to the private
-// address and delivered (a HAVIP's EIP to the current holder).
+// address and delivered (a HAVIP's EIP to the current holder). A packet bigger than the next hop's MTU (the
+// internet side's, or the VPC's when coming in) is dropped as `too-big`, answered for PMTUD (mtu.ts).
 import { ETH_HEADER_LEN, checksumAdjust16, writeMac } from "@havip/wire";
 import { VERDICT } from "../actions.ts";
 import { prefixContains } from "../cidr.ts";
@@ -10,6 +11,7 @@ import { dropCode } from "../reasons.ts";
 import { copyFrame, type PipelineState } from "../state.ts";
 import { ENTRY, lookupL2, type InternetTable, type VnicEntry } from "../tables.ts";
 import { requestNeighbour } from "./arp.ts";
+import { fitsNextHop } from "./mtu.ts";
 import { translateDestination, translateSource } from "./nat.ts";
 
 const NO_HOLDER = dropCode("havip-no-holder");
@@ -127,6 +129,8 @@ function toInternet(s: PipelineState, vnic: VnicEntry): void {
     return;
   }
   if (!ttlAllowsHop(s)) return;
+  // The VPC may carry jumbo frames; the internet side does not.
+  if (!fitsNextHop(s, inet.mtu, vnic.subnet.gatewayIp, s.tables.routerMac)) return;
   const mac = s.neighbours.lookup(nextHop);
   if (mac < 0) {
     unresolved(s, inet, nextHop);
@@ -181,6 +185,8 @@ export function forwardFromInternet(s: PipelineState, inet: InternetTable): void
     return;
   }
   if (!ttlAllowsHop(s)) return;
+  // A VPC may have a smaller MTU than the internet side.
+  if (!fitsNextHop(s, target.vpc.mtu, inet.ip, inet.mac)) return;
   if (t.kind === ENTRY.HAVIP) t.runtime.stats.delivered++;
   const out = s.frameOut;
   copyFrame(s.buf, s.len, out);

@@ -1,0 +1,52 @@
+// Attaching an API instance to the lab: eth0 gets the vNIC's addresses and its VPC's MTU (against a fake API
+// and a fake lab: no namespaces needed).
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { InstanceSpec, Lab } from "@havip/lab";
+import { ApiClient } from "../client.ts";
+import { subnet, vmA, vpc } from "../fixtures.ts";
+import { fakeFetch, type RecordedRequest, type Route } from "../testing.ts";
+import { attachApiInstance } from "./lab-instance.ts";
+
+function fakeLab(): { lab: Lab; attached: InstanceSpec[] } {
+  const attached: InstanceSpec[] = [];
+  const lab = {
+    state: { instances: [] },
+    attachInstance(spec: InstanceSpec) {
+      attached.push(spec);
+      return Promise.resolve({
+        ...spec,
+        mtu: spec.mtu ?? 1500,
+        endpoint: { address: "192.0.2.1", port: 4789, vni: spec.vni },
+      });
+    },
+  } as unknown as Lab;
+  return { lab, attached };
+}
+
+function api(vpcMtu: number): { client: ApiClient; requests: RecordedRequest[] } {
+  const requests: RecordedRequest[] = [];
+  const route: Route = (r) => {
+    if (r.path === `/v1/instances/${vmA.id}`) return { status: 200, body: vmA };
+    if (r.path === `/v1/subnets/${subnet.id}`) return { status: 200, body: subnet };
+    if (r.path === `/v1/vpcs/${vpc.id}`) return { status: 200, body: { ...vpc, mtu: vpcMtu } };
+    if (r.path === "/v1/fabric/attachments" && r.method === "GET") return { status: 200, body: { items: [] } };
+    if (r.path.startsWith("/v1/fabric/attachments/") && r.method === "PUT") return { status: 200, body: {} };
+    return undefined;
+  };
+  return { client: new ApiClient("http://127.0.0.1:1", "op", fakeFetch(route, requests)), requests };
+}
+
+test("an attached instance's eth0 takes its VPC's MTU", async () => {
+  for (const mtu of [8950, 1500, 1280]) {
+    const { lab, attached } = fakeLab();
+    const { client, requests } = api(mtu);
+    const result = await attachApiInstance(lab, client, vmA.id);
+    const [spec] = attached;
+    assert.ok(spec !== undefined && attached.length === 1);
+    assert.equal(spec.mtu, mtu);
+    assert.equal(spec.ip, "10.0.1.2");
+    assert.equal(result.attached.mtu, mtu);
+    assert.ok(requests.some((r) => r.method === "PUT" && r.path === `/v1/fabric/attachments/${vmA.primaryVnicId}`));
+  }
+});

@@ -1,0 +1,222 @@
+// Batched UDP I/O through the fabric's native addon (packages/fabric/native/batch-udp.c): datagrams arrive in
+// batches (one recvmmsg, one JS call) in a receive ring, and leave from a send ring in batches (one sendmmsg).
+// The rings are ArrayBuffers made once by the addon; this class makes a Buffer view per slot once, so nothing
+// is allocated per datagram. The addon is optional: `loadBatchUdp` says why when it cannot be loaded.
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+
+/** Metadata words per ring slot: [length, IPv4 address as uint32 (host order), UDP port, flags]. */
+const META_WORDS = 4;
+const META_LENGTH = 0;
+const META_ADDRESS = 1;
+const META_PORT = 2;
+const META_FLAGS = 3;
+/** Flags bit: the datagram was longer than a slot and was cut (MSG_TRUNC). */
+const FLAG_TRUNCATED = 1;
+
+/** Counter indexes of the addon's counters buffer (batch-udp.c). */
+const C = { sent: 0, sendErrors: 1, sendDropped: 2, received: 3, batches: 4, receiveErrors: 5, truncated: 6 } as const;
+
+interface NativeSocket {
+  handle: object;
+  rx: ArrayBuffer;
+  rxMeta: ArrayBuffer;
+  tx: ArrayBuffer;
+  txMeta: ArrayBuffer;
+  counters: ArrayBuffer;
+  port: number;
+  slotSize: number;
+  slots: number;
+}
+
+export interface BatchUdpAddon {
+  open(address: string, port: number, bufferBytes: number, onBatch: (count: number) => void): NativeSocket;
+  flush(handle: object, count: number): number;
+  close(handle: object): void;
+}
+
+export type BatchUdpLoad = { addon: BatchUdpAddon; reason: null } | { addon: null; reason: string };
+
+/** Where scripts/build-native.sh puts the addon. */
+const ADDON_URL = new URL("../../native/build/batch-udp.node", import.meta.url);
+let loaded: BatchUdpLoad | null = null;
+
+function isAddon(x: unknown): x is BatchUdpAddon {
+  if (typeof x !== "object" || x === null) return false;
+  const o = x as Record<string, unknown>;
+  return typeof o.open === "function" && typeof o.flush === "function" && typeof o.close === "function";
+}
+
+/** Loads the addon once; never throws: without it, `reason` says why (not built, wrong platform, ...). */
+export function loadBatchUdp(): BatchUdpLoad {
+  if (loaded !== null) return loaded;
+  try {
+    const exports: unknown = createRequire(import.meta.url)(fileURLToPath(ADDON_URL));
+    loaded = isAddon(exports)
+      ? { addon: exports, reason: null }
+      : { addon: null, reason: "the batch-udp addon does not export open/flush/close" };
+  } catch (e) {
+    const message = e instanceof Error ? e.message.split("\n")[0]! : String(e);
+    loaded = { addon: null, reason: `batch-udp addon not loaded (scripts/build-native.sh builds it): ${message}` };
+  }
+  return loaded;
+}
+
+/** Dotted quad → uint32 (host order), the form the rings carry; -1 when `address` is not an IPv4 literal. */
+export function ipv4ToUint32(address: string): number {
+  const parts = address.split(".");
+  if (parts.length !== 4) return -1;
+  let value = 0;
+  for (const p of parts) {
+    if (!/^(0|[1-9]\d{0,2})$/.test(p) || Number(p) > 255) return -1;
+    value = value * 256 + Number(p);
+  }
+  return value;
+}
+
+export interface BatchSocketCounters {
+  sent: number;
+  sendErrors: number;
+  /** Datagrams not sent because the socket's send buffer was full (the socket never waits for room). */
+  sendDropped: number;
+  received: number;
+  batches: number;
+  receiveErrors: number;
+  /** Datagrams longer than a slot (cut, and dropped by the receiver). */
+  truncated: number;
+}
+
+export interface BatchSocketOptions {
+  address: string;
+  port: number;
+  /** SO_RCVBUF and SO_SNDBUF in bytes. */
+  bufferBytes: number;
+  /**
+   * Called once per received batch with the number of datagrams in the receive ring (slots 0..count-1).
+   * Datagrams sent from inside it are flushed together when it returns.
+   */
+  onBatch: (count: number) => void;
+}
+
+export class BatchSocket {
+  /** The bound UDP port. */
+  readonly port: number;
+  /** Bytes a slot holds: the largest datagram carried either way. */
+  readonly slotSize: number;
+  /** One Buffer per receive slot, over the whole slot (the datagram's length is `rxLength(i)`). */
+  readonly rxSlots: readonly Buffer[];
+  private readonly addon: BatchUdpAddon;
+  private readonly native: NativeSocket;
+  private readonly rxMeta: Uint32Array;
+  private readonly txSlots: readonly Buffer[];
+  private readonly txMeta: Uint32Array;
+  private readonly nativeCounters: Float64Array;
+  private readonly onBatch: (count: number) => void;
+  /** Slots of the send ring filled since the last flush. */
+  private pending = 0;
+  private inBatch = false;
+  private flushQueued = false;
+  private closed = false;
+  private readonly flushTask = (): void => {
+    this.flushQueued = false;
+    this.flush();
+  };
+
+  constructor(addon: BatchUdpAddon, options: BatchSocketOptions) {
+    this.addon = addon;
+    this.onBatch = options.onBatch;
+    this.native = addon.open(options.address, options.port, options.bufferBytes, (count) => {
+      this.deliver(count);
+    });
+    const n = this.native;
+    this.port = n.port;
+    this.slotSize = n.slotSize;
+    const slots = (buffer: ArrayBuffer) =>
+      Array.from({ length: n.slots }, (_, i) => Buffer.from(buffer, i * n.slotSize, n.slotSize));
+    this.rxSlots = slots(n.rx);
+    this.txSlots = slots(n.tx);
+    this.rxMeta = new Uint32Array(n.rxMeta);
+    this.txMeta = new Uint32Array(n.txMeta);
+    this.nativeCounters = new Float64Array(n.counters);
+  }
+
+  rxLength(slot: number): number {
+    return this.rxMeta[slot * META_WORDS + META_LENGTH]!;
+  }
+
+  /** The sender's IPv4 address as a uint32 (compare with `ipv4ToUint32`). */
+  rxAddress(slot: number): number {
+    return this.rxMeta[slot * META_WORDS + META_ADDRESS]!;
+  }
+
+  rxPort(slot: number): number {
+    return this.rxMeta[slot * META_WORDS + META_PORT]!;
+  }
+
+  rxTruncated(slot: number): boolean {
+    return (this.rxMeta[slot * META_WORDS + META_FLAGS]! & FLAG_TRUNCATED) !== 0;
+  }
+
+  /**
+   * The slot to write the next outgoing datagram into (at most `slotSize` bytes); `commit` sends it. Flushes
+   * first when the ring is full. Until `commit`, the same slot is returned again.
+   */
+  sendSlot(): Buffer {
+    if (this.pending === this.txSlots.length) this.flush();
+    return this.txSlots[this.pending]!;
+  }
+
+  /** Queues the datagram written into `sendSlot()`: sent at the end of the current batch, or in a microtask. */
+  commit(length: number, address: number, port: number): void {
+    if (this.closed) return;
+    if (this.pending === this.txSlots.length) this.flush(); // sendSlot was not called: never overrun the ring
+    const m = this.pending * META_WORDS;
+    this.txMeta[m + META_LENGTH] = length;
+    this.txMeta[m + META_ADDRESS] = address;
+    this.txMeta[m + META_PORT] = port;
+    this.pending++;
+    if (!this.inBatch && !this.flushQueued) {
+      this.flushQueued = true;
+      queueMicrotask(this.flushTask);
+    }
+  }
+
+  /** Sends every queued datagram now (one sendmmsg for the ring); returns how many the kernel took. */
+  flush(): number {
+    if (this.pending === 0 || this.closed) return 0;
+    const count = this.pending;
+    this.pending = 0;
+    return this.addon.flush(this.native.handle, count);
+  }
+
+  get counters(): BatchSocketCounters {
+    const c = this.nativeCounters;
+    return {
+      sent: c[C.sent]!,
+      sendErrors: c[C.sendErrors]!,
+      sendDropped: c[C.sendDropped]!,
+      received: c[C.received]!,
+      batches: c[C.batches]!,
+      receiveErrors: c[C.receiveErrors]!,
+      truncated: c[C.truncated]!,
+    };
+  }
+
+  /** Sends what is queued, then stops polling and closes the socket. Safe to call twice. */
+  close(): void {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    this.addon.close(this.native.handle);
+  }
+
+  private deliver(count: number): void {
+    this.inBatch = true;
+    try {
+      this.onBatch(count);
+    } finally {
+      this.inBatch = false;
+      this.flush(); // what the batch produced leaves in one sendmmsg
+    }
+  }
+}
