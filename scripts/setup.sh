@@ -34,3 +34,10 @@ if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
   npm ci --no-audit --no-fund --loglevel=error
   cp package-lock.json "$stamp"
 fi
+
+# The fabric's batched-UDP addon (optional: without it the fabric uses Node's dgram sockets).
+scripts/build-native.sh || echo "setup: warning: native addon not built; VXLAN I/O falls back to dgram" >&2
+
+# The web console's bundle (havipd serves packages/console/dist at `/`).
+npm run build --loglevel=error >/dev/null
+echo "setup: web console built (packages/console/dist)" >&2

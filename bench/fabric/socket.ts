@@ -3,7 +3,7 @@
 //
 //   node bench/fabric/socket.ts [--tcp-seconds 10] [--udp-seconds 5] [--mtu 1500] [--only tcp|udp]
 //                               [--cpu-prof DIR] [--json FILE] [--agent-flag=--some-node-flag]...
-//                               [--env NAME=VALUE]...
+//                               [--env NAME=VALUE]... [--io auto|dgram|batch]
 //
 // It makes a lab with its own prefix, starts the fabric agent in the lab's fabric namespace (with
 // `--cpu-prof --cpu-prof-dir=DIR` when asked, so the profile shows where the agent's time goes), drives it
@@ -12,7 +12,8 @@
 // payload; a 78-byte frame, a 114-byte VXLAN datagram on the underlay) at an unlimited rate for --udp-seconds.
 // It prints sender and receiver packets/s, loss and Gbit/s, the agent's CPU use (also per datagram), how busy
 // the machine was, the agent's VXLAN counters and the UDP drop counters that grew, by namespace. The lab is
-// taken down on exit, also on failure or Ctrl-C.
+// taken down on exit, also on failure or Ctrl-C. `--io` picks the agent's VXLAN I/O (batched recvmmsg/sendmmsg
+// or Node's dgram; the agent's default is auto) for A/B runs; the report names the I/O the agent used.
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
@@ -39,6 +40,7 @@ const { values } = parseArgs({
     "agent-flag": { type: "string", multiple: true, default: [] },
     label: { type: "string", default: "" },
     env: { type: "string", multiple: true, default: [] },
+    io: { type: "string", default: "auto" },
   },
   strict: true,
 });
@@ -143,7 +145,8 @@ interface VxlanCounters {
   rxDatagrams: number;
   txDatagrams: number;
   sendErrors: number;
-  [k: string]: number;
+  sendDropped?: number;
+  [k: string]: number | undefined;
 }
 
 interface Measurement {
@@ -163,6 +166,8 @@ interface Measurement {
   agentRx: number;
   agentTx: number;
   agentSendErrors: number;
+  /** Datagrams the agent dropped because its socket's send buffer was full (batch I/O). */
+  agentSendDropped: number;
   /** Agent CPU time per datagram received, in microseconds: the efficiency of the socket path. */
   agentUsPerDatagram: number;
   /** Increase of UDP drop counters per namespace during the test (only those that grew). */
@@ -214,6 +219,7 @@ async function measure(
     agentRx: after.rxDatagrams - before.rxDatagrams,
     agentTx: after.txDatagrams - before.txDatagrams,
     agentSendErrors: after.sendErrors - before.sendErrors,
+    agentSendDropped: (after.sendDropped ?? 0) - (before.sendDropped ?? 0),
     agentUsPerDatagram: (1e6 * cpu) / Math.max(1, after.rxDatagrams - before.rxDatagrams),
     udpDrops: Object.fromEntries(grown),
   };
@@ -247,7 +253,7 @@ function show(m: Measurement): string {
         `${f(m.receiverGbps, 3)} Gbit/s of payload received`;
   const agent =
     `agent ${f(m.agentCpuPercent)}% CPU, ${f(m.agentUsPerDatagram, 1)} us/dgram, ${f(m.agentKernelPercent)}% kernel ` +
-    `(machine ${f(m.machineBusyPercent)}% busy), rx ${m.agentRx} tx ${m.agentTx} send errors ${m.agentSendErrors}`;
+    `(machine ${f(m.machineBusyPercent)}% busy), rx ${m.agentRx} tx ${m.agentTx} send errors ${m.agentSendErrors} dropped ${m.agentSendDropped}`;
   const drops = Object.keys(m.udpDrops).length === 0 ? "" : `\n           UDP drops ${JSON.stringify(m.udpDrops)}`;
   return `${m.test.padEnd(10)} ${traffic}\n           ${agent}${drops}`;
 }
@@ -288,10 +294,12 @@ async function main(): Promise<void> {
     const proc = lab.spawn(
       "fabric",
       process.execPath,
-      [...nodeFlags, AGENT, "--socket", socket, "--vxlan", `${address}:${port}`],
+      [...nodeFlags, AGENT, "--socket", socket, "--vxlan", `${address}:${port}`, "--io", values.io],
       { label: "fabric-agent" },
     );
-    await proc.waitForLog(/"ready":true/, 20_000);
+    const ready = await proc.waitForLog(/"ready":true.*"io":"(\w+)"/, 20_000);
+    const io = ready[1] ?? "unknown";
+    console.log(`agent VXLAN I/O: ${io}`);
     agent = await AgentClient.connect(socket);
     await agent.call("apply-spec", { spec: SPEC });
     for (const v of [A, B]) {
@@ -333,6 +341,7 @@ async function main(): Promise<void> {
       when: new Date().toISOString(),
       loadavg: loadavg(),
       mtu,
+      io,
       results,
       counters,
     };
