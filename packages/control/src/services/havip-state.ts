@@ -14,13 +14,15 @@ export async function loadHaVips(db: Kysely<Database>, rows: readonly HavipsTabl
     .select(["id", "public_ip", "target_havip_id"])
     .where("target_havip_id", "in", ids)
     .execute();
-  return rows.map((r) =>
-    toHaVip(
-      r,
-      members.filter((m) => m.havip_id === r.id),
-      eips.find((e) => e.target_havip_id === r.id),
-    ),
-  );
+  // Grouped once: a page of 1,000 HAVIPs must not scan every member and EIP per HAVIP.
+  const membersOf = new Map<string, (typeof members)[number][]>();
+  for (const m of members) {
+    const list = membersOf.get(m.havip_id);
+    if (list === undefined) membersOf.set(m.havip_id, [m]);
+    else list.push(m);
+  }
+  const eipOf = new Map(eips.map((e) => [e.target_havip_id, e]));
+  return rows.map((r) => toHaVip(r, membersOf.get(r.id) ?? [], eipOf.get(r.id)));
 }
 
 export async function loadHaVip(db: Kysely<Database>, row: HavipsTable): Promise<HaVip> {

@@ -13,7 +13,7 @@ import type {
   ObservationResult,
   UpdateHaVipInput,
 } from "../service.ts";
-import { type WriteTx, toHistoryEntry } from "../store/index.ts";
+import { type WriteTx, toHaVip, toHistoryEntry } from "../store/index.ts";
 import type { HavipsTable, SubnetsTable } from "../store/schema.ts";
 import { owned, tenantProject, visible } from "./access.ts";
 import { releaseAddresses, takeAddress } from "./addresses.ts";
@@ -166,7 +166,13 @@ export function havipServices(ctx: ServiceContext) {
       };
       await tx.db.insertInto("havips").values(row).execute();
       if (members) await writeMembers(tx, id, members);
-      const havip = await loadHaVip(tx.db, row);
+      // Built from what was just written (a new HAVIP has no EIP): no read-back round trips.
+      const memberRows = (members ?? []).map((m, position) => ({
+        vnic_id: m.vnicId,
+        instance_id: m.instanceId,
+        position,
+      }));
+      const havip = toHaVip(row, memberRows, undefined);
       tx.record({ projectId, resource: "havip", id, action: "created", data: havip });
       return havip;
     });

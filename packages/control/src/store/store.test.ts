@@ -149,6 +149,50 @@ forEachBackend("store", (backend: Backend) => {
     });
   });
 
+  test("writes sharing a commit: one that breaks a constraint is rolled back alone, the others commit", async () => {
+    const url = await backend.newUrl();
+    await withStore(url, async (store) => {
+      await seedRows(store);
+      const take = (ip: string, i: number) =>
+        store.write(async (tx) => {
+          await tx.db
+            .insertInto("subnet_addresses")
+            .values({ subnet_id: "subnet-1", ip, owner_kind: "havip", owner_id: `h${i}` })
+            .execute();
+          tx.record({ projectId: null, resource: "quotas", id: `h${i}`, action: "updated", data: null });
+          return i;
+        });
+      // Issued together, so they queue for one group commit; the third takes an address the first took.
+      const results = await Promise.allSettled([
+        take("10.0.1.10", 0),
+        take("10.0.1.11", 1),
+        take("10.0.1.10", 2),
+        take("10.0.1.12", 3),
+      ]);
+      assert.deepEqual(
+        results.map((r) => r.status),
+        ["fulfilled", "fulfilled", "rejected", "fulfilled"],
+      );
+      const rejected = results[2];
+      assert.ok(rejected.status === "rejected");
+      assert.equal((rejected.reason as { code?: string }).code, "InvalidIpAddress.InUse");
+      const owners = await store.db.selectFrom("subnet_addresses").select("owner_id").orderBy("owner_id").execute();
+      assert.deepEqual(
+        owners.map((r) => r.owner_id),
+        ["h0", "h1", "h3"],
+      );
+      const changes = await store.changesSince(0, 100);
+      assert.deepEqual(
+        changes.map((c) => [c.revision, c.id]),
+        [
+          [1, "h0"],
+          [2, "h1"],
+          [3, "h3"],
+        ],
+      );
+    });
+  });
+
   test("a failed write leaves nothing behind", async () => {
     const url = await backend.newUrl();
     await withStore(url, async (store) => {

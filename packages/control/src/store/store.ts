@@ -1,6 +1,7 @@
 // The store: a Kysely handle on SQLite (node:sqlite) or PostgreSQL (pg), migrated at open, and `write`,
 // the one way to change state: a transaction that serialises writers, assigns gapless revisions in commit
-// order and records every change in the `changes` table beside the change itself. `runOnce` makes the
+// order and records every change in the `changes` table beside the change itself. Concurrent writes share a
+// commit (group commit, see `write`): one fsync for many acknowledged writes. `runOnce` makes the
 // writes of an idempotent request and the record of its Idempotency-Key one transaction.
 import { AsyncLocalStorage } from "node:async_hooks";
 import { DatabaseSync } from "node:sqlite";

@@ -28,7 +28,8 @@ export interface FabricDriver {
 const OBSERVE_ATTEMPTS = 4;
 /** A fabric rebuild cheaper than this is done at once; a dearer one makes the next batch wait (see apply). */
 const IMMEDIATE_BATCH_BELOW_MS = 5;
-const MAX_BATCH_DELAY_MS = 1000;
+const BATCH_DELAY_FACTOR = 2;
+const MAX_BATCH_DELAY_MS = 2000;
 const OPERATOR: Actor = { kind: "operator" };
 
 /**
@@ -106,11 +107,12 @@ export async function startSpecSync(
   // Changes are applied in batches: the events of one commit (a group commit carries many) are compiled in
   // order and handed to the fabric in one applyChanges, since the fabric rebuilds its tables once per call, not
   // once per change. While that rebuild is cheap the batch goes at the end of the current microtask queue (before
-  // any writer hears its answer); once it costs more (a large spec), the next batch waits as long as the last
-  // one took (at most MAX_BATCH_DELAY_MS), so the fabric takes at most about half of the process under a stream
-  // of writes and each rebuild covers all the changes that arrived meanwhile. A second change of a resource
-  // already in the batch closes the batch first, so the fabric still passes through every state of that
-  // resource (e.g. a holder dropped from the members is released, then the release recorded).
+  // any writer hears its answer); once it costs more (a large spec), the next batch waits twice as long as the
+  // last rebuild took (at most MAX_BATCH_DELAY_MS), so under a stream of writes the fabric takes at most about a
+  // third of the process and each rebuild covers all the changes that arrived meanwhile; after a quiet moment
+  // the next change is applied at once again. A second change of a resource already in the batch closes the
+  // batch first, so the fabric still passes through every state of that resource (e.g. a holder dropped from the
+  // members is released, then the release recorded).
   let batch: { changes: SpecChange[]; ids: Set<string>; first: number; last: number } | null = null;
   let batchTimer: NodeJS.Timeout | undefined;
   let lastCostMs = 0;
@@ -144,7 +146,7 @@ export async function startSpecSync(
     const wait =
       lastCostMs < IMMEDIATE_BATCH_BELOW_MS
         ? 0
-        : Math.min(lastCostMs, MAX_BATCH_DELAY_MS) - (performance.now() - lastEnd);
+        : Math.min(lastCostMs * BATCH_DELAY_FACTOR, MAX_BATCH_DELAY_MS) - (performance.now() - lastEnd);
     if (wait <= 0) queueMicrotask(flush);
     else batchTimer = setTimeout(flush, wait);
   };
