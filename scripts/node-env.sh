@@ -31,6 +31,13 @@ havip_ensure_node() {
     tar xzf "$tmp/npm-$HAVIP_NPM_VERSION.tgz" -C "$dir/npm" --strip-components=1
     rm -rf "$tmp"
   fi
+  # The machine's npm may carry settings the fetched npm would not see (its global npmrc lives under its own
+  # prefix), e.g. the certificate authority of a registry proxy: keep reading the system npm's global config.
+  if [ -z "${NPM_CONFIG_GLOBALCONFIG:-}" ] && command -v npm >/dev/null 2>&1; then
+    local sys_global
+    sys_global="$(npm config get globalconfig 2>/dev/null || true)"
+    if [ -n "$sys_global" ] && [ -f "$sys_global" ]; then export NPM_CONFIG_GLOBALCONFIG="$sys_global"; fi
+  fi
   mkdir -p "$havip_tools/bin"
   ln -sf "$dir/bin/node" "$havip_tools/bin/node"
   printf '#!/bin/sh\nexec "%s" "%s" "$@"\n' "$dir/bin/node" "$dir/npm/bin/npm-cli.js" >"$havip_tools/bin/npm"
