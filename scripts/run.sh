@@ -78,6 +78,7 @@ if [ "${#lab_args[@]}" -gt 0 ]; then
 
 havipd is running at $HAVIP_API (pid $(cat "$pidfile")) with the Linux lab in $HAVIP_LAB_DIR; try the commands above
 (as root, in this repository) after: source scripts/node-env.sh; export HAVIP_API=$HAVIP_API HAVIP_DATA_DIR=$HAVIP_DATA_DIR
+Web console: $HAVIP_API/ (sign in with the token in $demo_token_file)
 Stop havipd with: kill \$(cat $pidfile); remove the lab with: npx havip lab down
 EOT
   exit 0
@@ -97,5 +98,6 @@ Try it (in this repository, after: source scripts/node-env.sh):
   HAVIP_TOKEN=\$(cat $HAVIP_DATA_DIR/admin-token) npx havip observe demo-vip vm-B   # a failover: generation 2
   npx havip havip history demo-vip
   npx havip events --follow
+Web console: $HAVIP_API/ (sign in with the token in $demo_token_file)
 Stop it with: kill \$(cat $pidfile)
 EOT

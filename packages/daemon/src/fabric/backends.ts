@@ -40,9 +40,15 @@ export async function inProcessBackend(
   let set: VxlanPortSet | null = null;
   let bound: { address: string; port: number } | null = null;
   if (listen !== null) {
-    set = new VxlanPortSet({ address: listen.host, port: listen.port });
+    set = new VxlanPortSet({
+      address: listen.host,
+      port: listen.port,
+      onWarning: (message) => {
+        logger.warn(message);
+      },
+    });
     bound = await set.open();
-    logger.info(bound, `fabric VXLAN port set listening on ${bound.address}:${bound.port}`);
+    logger.info({ ...bound, io: set.io }, `fabric VXLAN port set listening on ${bound.address}:${bound.port}`);
   }
   const unplug = (portId: string) => {
     fabric.detachPort(portId);
