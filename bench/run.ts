@@ -9,7 +9,7 @@
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { machine, publish } from "./lib/report.ts";
+import { fmt, machine, publish } from "./lib/report.ts";
 import type { BenchReport } from "./lib/report.ts";
 import { requireRootFor } from "./lib/root.ts";
 
@@ -34,15 +34,6 @@ interface Outcome {
   bench: Benchmark;
   status: "ok" | "skipped" | "missing" | "failed";
   detail?: string;
-}
-
-function fmt(x: number): string {
-  if (!Number.isFinite(x)) return "—";
-  const a = Math.abs(x);
-  if (a >= 100) return x.toFixed(0);
-  if (a >= 10) return x.toFixed(1);
-  if (a >= 1) return x.toFixed(2);
-  return x.toPrecision(2);
 }
 
 /** "0.52×", or "—" when there is no ratio (a side measured nothing). */

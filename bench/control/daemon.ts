@@ -32,7 +32,8 @@ export interface DaemonOptions {
   args?: string[];
 }
 
-async function freePort(): Promise<number> {
+/** A loopback port that was free a moment ago (the kernel picks it; we close it and hand it on). */
+export async function freePort(): Promise<number> {
   const server = createServer();
   server.listen(0, "127.0.0.1");
   await once(server, "listening");

@@ -3,12 +3,11 @@
 // (fsync on, synchronous_commit on) — the test cluster of scripts/pg-test.sh runs with fsync off, which would
 // flatter PostgreSQL against SQLite's synchronous=FULL. Everything is removed at the end, also on Ctrl-C.
 import { execFileSync, spawnSync } from "node:child_process";
-import { once } from "node:events";
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
+import { freePort } from "./daemon.ts";
 
 export interface BenchPostgres {
   /** The URL to give havipd (`?schema=` when on a shared server). */
@@ -24,14 +23,7 @@ export interface BenchPostgres {
 async function clusterPort(): Promise<number> {
   const fixed = process.env.HAVIP_BENCH_PG_PORT;
   if (fixed !== undefined && fixed !== "") return Number(fixed);
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const address = server.address();
-  server.close();
-  await once(server, "close");
-  if (address === null || typeof address !== "object") throw new Error("no free port");
-  return address.port;
+  return freePort();
 }
 
 function serverBin(): string | null {

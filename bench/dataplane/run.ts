@@ -1,6 +1,7 @@
 // Data plane, instance to instance (issue 5, item 1): iperf3 TCP throughput and 64-byte UDP packets/s delivered
-// from host 1 to host 2, at MTU 1500 and at jumbo MTU 8950, on havip's fabric and on the baselines of the same
-// run (Linux bridge over veth, kernel VXLAN peer to peer, and OVN when bench/topologies/ovn.ts is there).
+// from host 1 to host 2, at MTU 1500 and at jumbo MTU 8950, on havip's fabric (instances attached by kernel
+// VXLAN, "havip", and by veth, "havip-veth") and on the baselines of the same run (Linux bridge over veth,
+// kernel VXLAN peer to peer, and OVN when bench/topologies/ovn.ts is there).
 //
 //   node bench/dataplane/run.ts [--quick]     (root; writes bench/results/dataplane.json)
 //
@@ -15,7 +16,7 @@ import { publish } from "../lib/report.ts";
 import { requireRootFor } from "../lib/root.ts";
 import { ratio, summarise } from "../lib/stats.ts";
 import type { Topology, TopologyFactory } from "../lib/topology.ts";
-import { havip } from "../topologies/havip.ts";
+import { havip, havipVeth } from "../topologies/havip.ts";
 import { kernelVxlan } from "../topologies/kernel-vxlan.ts";
 import { linuxBridge } from "../topologies/linux-bridge.ts";
 import { tcpThroughput, udp64Rate, UDP_PAYLOAD } from "./iperf.ts";
@@ -24,6 +25,9 @@ export const MTUS = [1500, 8950] as const;
 const HOSTS = ["vm-a", "vm-b"] as const;
 /** The baselines every havip row is compared with, in the order the ratios are printed. */
 const BASELINES = ["linux-bridge", "kernel-vxlan", "ovn"] as const;
+/** havip's variants: each gets its ratios to every baseline. */
+const HAVIPS = ["havip", "havip-veth"] as const;
+const isHavip = (name: string): boolean => (HAVIPS as readonly string[]).includes(name);
 
 interface System {
   name: string;
@@ -51,6 +55,7 @@ async function systems(notes: string[]): Promise<System[]> {
     { name: "linux-bridge", factory: linuxBridge, tag: "b" },
     { name: "kernel-vxlan", factory: kernelVxlan, tag: "v" },
     { name: "havip", factory: havip, tag: "h" },
+    { name: "havip-veth", factory: havipVeth, tag: "e" },
   ];
   const ovn = await ovnSystem();
   if (typeof ovn === "string") notes.push(ovn);
@@ -162,13 +167,18 @@ function report(
         if (s === undefined) continue;
         medians.set(system.name, summarise(s.values).median);
       }
-      const ratios: Record<string, number> = {};
-      for (const base of BASELINES) {
-        if (medians.has(base)) ratios[base] = ratio(medians.get("havip") ?? NaN, medians.get(base));
+      const ratiosOf = new Map<string, Record<string, number>>();
+      for (const h of HAVIPS) {
+        const ratios: Record<string, number> = {};
+        for (const base of BASELINES) {
+          if (medians.has(base)) ratios[base] = ratio(medians.get(h) ?? NaN, medians.get(base));
+        }
+        if (medians.has(h)) ratiosOf.set(h, ratios);
       }
       for (const system of all) {
         const s = series.get(`${name}|${system.name}`);
         if (s === undefined) continue;
+        const ratios = ratiosOf.get(system.name) ?? {};
         const row: ResultRow = {
           case: name,
           system: system.name,
@@ -177,18 +187,24 @@ function report(
           extra: {
             runs: s.details,
             ...(s.errors.length > 0 ? { errors: s.errors } : {}),
-            ...(system.name === "havip" ? { ratios } : {}),
+            ...(isHavip(system.name) ? { ratios } : {}),
           },
         };
-        if (system.name === "havip" && ratios["linux-bridge"] !== undefined) {
+        if (isHavip(system.name) && ratios["linux-bridge"] !== undefined) {
           row.baseline = { system: "linux-bridge", ratio: ratios["linux-bridge"] };
         }
         if (s.errors.length > 0)
           notes.push(`${name} ${system.name}: ${String(s.errors.length)} failed run(s): ${s.errors[0]!}`);
         rows.push(row);
       }
-      const listed = Object.entries(ratios).map(([base, x]) => `havip/${base} ${x.toFixed(2)}×`);
-      if (listed.length > 0) notes.push(`${name}: ${listed.join(", ")}`);
+      for (const [h, ratios] of ratiosOf) {
+        const listed = Object.entries(ratios).map(([base, x]) => `${h}/${base} ${x.toFixed(2)}×`);
+        if (listed.length > 0) notes.push(`${name}: ${listed.join(", ")}`);
+      }
+      const [vxlan, veth] = [medians.get("havip"), medians.get("havip-veth")];
+      if (vxlan !== undefined && veth !== undefined) {
+        notes.push(`${name}: havip-veth/havip ${ratio(veth, vxlan).toFixed(2)}× (veth attachment vs VXLAN)`);
+      }
       if (kind === "udp64") {
         const sent = all.flatMap((system) => {
           const s = series.get(`${name}|${system.name}`);

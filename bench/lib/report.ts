@@ -37,7 +37,8 @@ export function machine(): Record<string, unknown> {
   };
 }
 
-function fmt(x: number): string {
+/** A number with three significant digits or so, as every bench table prints it; "—" when not finite. */
+export function fmt(x: number): string {
   if (!Number.isFinite(x)) return "—";
   const a = Math.abs(x);
   if (a >= 100) return x.toFixed(0);

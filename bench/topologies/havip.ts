@@ -2,13 +2,15 @@
 // towards the fabric agent in the lab's fabric namespace, driven by havipd over its Unix socket (DESIGN §7);
 // the network made through the REST API: a project, a VPC (10.0.0.0/16, with the benchmark's MTU), subnet
 // 10.0.1.0/24, one instance per host, attachments, and the VIP as a HAVIP whose members are the parents.
+// `havipVeth` ("havip-veth") is the same with every instance attached by veth: eth0 is one end of a veth pair
+// whose other end the agent reads as raw frames (a local vNIC, no tunnel).
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createLab, labDown } from "@havip/lab";
+import { createLab, labDown, type LabEndpoint } from "@havip/lab";
 import type { HaVip, Instance } from "@havip/control";
 import { LabDaemon, startAgent } from "../../e2e/fabric-lab/helpers.ts";
-import type { BenchHost, Topology, TopologyFactory } from "../lib/topology.ts";
+import type { BenchHost, Topology, TopologyFactory, TopologyOptions } from "../lib/topology.ts";
 import { checkTopologyPrefix, execIn, hostAddress, teardown } from "./shared.ts";
 
 /** The first instance's VNI; one VNI per vNIC (the lab tells vNICs apart by VNI). */
@@ -50,7 +52,14 @@ async function reachable(hosts: readonly BenchHost[], timeoutMs = 15_000): Promi
   }
 }
 
-export const havip: TopologyFactory = async (options) => {
+/** The body of an attachment PUT for an instance's endpoint. */
+function attachmentBody(endpoint: LabEndpoint): Record<string, unknown> {
+  if (endpoint.kind === "veth") return { interface: endpoint.interface };
+  return { remoteAddress: endpoint.address, remotePort: endpoint.port, vni: endpoint.vni };
+}
+
+/** How the instances reach the fabric: kernel VXLAN devices (system "havip") or veth pairs ("havip-veth"). */
+async function startHavip(options: TopologyOptions, attach: "vxlan" | "veth", system: string): Promise<Topology> {
   checkTopologyPrefix(options.prefix);
   const prefix = options.prefix;
   const mtu = options.mtu ?? 1500;
@@ -129,18 +138,15 @@ export const havip: TopologyFactory = async (options) => {
         prefixLen: 24,
         gateway: subnet.gatewayIp,
         mtu,
+        attach,
       });
-      await admin.ok("PUT", `/v1/fabric/attachments/${vnic.id}`, {
-        remoteAddress: attached.endpoint.address,
-        remotePort: attached.endpoint.port,
-        vni: attached.endpoint.vni,
-      });
+      await admin.ok("PUT", `/v1/fabric/attachments/${vnic.id}`, attachmentBody(attached.endpoint));
       hosts.push({ name, namespace: lab.namespaceOf(name), ip: hostAddress(i), mac: vnic.macAddress });
     }
     await reachable(hosts);
     const vnicHost = new Map(instances.map((inst, i) => [inst.primaryVnicId, options.hosts[i]!]));
     const topology: Topology = {
-      system: "havip",
+      system,
       hosts,
       down,
       ...(havipId === undefined
@@ -158,4 +164,8 @@ export const havip: TopologyFactory = async (options) => {
     await down();
     throw e;
   }
-};
+}
+
+export const havip: TopologyFactory = (options) => startHavip(options, "vxlan", "havip");
+/** The same with every instance attached by veth. */
+export const havipVeth: TopologyFactory = (options) => startHavip(options, "veth", "havip-veth");
