@@ -1,10 +1,11 @@
-// Batched UDP for the fabric: one IPv4 socket read with recvmmsg(2) and written with sendmmsg(2), so the
-// agent pays one system call and one JS entry per batch instead of per datagram. Node-API only (plus libuv,
+// Batched I/O for the fabric: one IPv4 UDP socket (`open`) or one AF_PACKET socket bound to an interface
+// (`openPacket`, raw Ethernet frames of a local veth attachment), read with recvmmsg(2) and written with
+// sendmmsg(2), so the agent pays one system call and one JS entry per batch instead of per datagram. Node-API only (plus libuv,
 // for polling the socket on Node's own loop), so one build loads in every Node version with Node-API 8.
 //
 // JS sees four ArrayBuffers made once at open: the receive ring and the send ring (SLOTS slots of SLOT_SIZE
 // bytes each) and their metadata, META_WORDS uint32 per slot: [length, IPv4 address (host order), port,
-// flags]. On readable, the socket is drained with recvmmsg into the receive ring and `onBatch(count)` is
+// flags] (a packet socket has no address: words 1 and 2 stay 0). On readable, the socket is drained with recvmmsg into the receive ring and `onBatch(count)` is
 // called once per recvmmsg. `flush(handle, count)` sends the first `count` slots of the send ring. Counters
 // are doubles in a fifth ArrayBuffer. Nothing here ever blocks: a send the kernel has no room for is dropped
 // and counted.
@@ -12,6 +13,9 @@
 #define NAPI_VERSION 8
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <node_api.h>
 #include <stdint.h>
@@ -26,12 +30,22 @@
 #define SLOTS 64
 #define META_WORDS 4
 #define MAX_BATCHES_PER_WAKE 8 /* then yield to the rest of the loop (timers, the control socket) */
+#ifndef PACKET_IGNORE_OUTGOING
+#define PACKET_IGNORE_OUTGOING 23 /* Linux 4.20; older libc headers lack the name */
+#endif
+#ifndef PACKET_QDISC_BYPASS
+#define PACKET_QDISC_BYPASS 20
+#endif
+
+/* What the socket carries: UDP datagrams with their peer's address, or Ethernet frames of one interface. */
+enum { KIND_UDP, KIND_PACKET };
 
 /* Counter indexes, mirrored in batch-socket.ts. */
 enum { C_SENT, C_SEND_ERRORS, C_SEND_DROPPED, C_RECEIVED, C_BATCHES, C_RECEIVE_ERRORS, C_TRUNCATED, C_COUNT };
 
 typedef struct {
   napi_env env;
+  int kind;
   int fd;
   int closed;
   int hooked; /* the environment cleanup hook is installed */
@@ -129,7 +143,7 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
   if (napi_open_handle_scope(s->env, &scope) != napi_ok) return;
   for (int round = 0; round < MAX_BATCHES_PER_WAKE && !s->closed; round++) {
     for (int i = 0; i < SLOTS; i++) {
-      s->rx_msgs[i].msg_hdr.msg_namelen = sizeof(struct sockaddr_in);
+      s->rx_msgs[i].msg_hdr.msg_namelen = s->kind == KIND_UDP ? sizeof(struct sockaddr_in) : 0;
       s->rx_msgs[i].msg_hdr.msg_flags = 0;
     }
     int n = recvmmsg(s->fd, s->rx_msgs, SLOTS, MSG_DONTWAIT, NULL);
@@ -143,8 +157,8 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
       uint32_t *m = s->rx_meta + i * META_WORDS;
       int truncated = (s->rx_msgs[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
       m[0] = s->rx_msgs[i].msg_len;
-      m[1] = ntohl(s->rx_from[i].sin_addr.s_addr);
-      m[2] = ntohs(s->rx_from[i].sin_port);
+      m[1] = s->kind == KIND_UDP ? ntohl(s->rx_from[i].sin_addr.s_addr) : 0;
+      m[2] = s->kind == KIND_UDP ? ntohs(s->rx_from[i].sin_port) : 0;
       m[3] = truncated ? 1 : 0;
       if (truncated) s->counters[C_TRUNCATED]++;
     }
@@ -191,6 +205,81 @@ static napi_value number(napi_env env, double x) {
   return napi_create_double(env, x, &v) == napi_ok ? v : NULL;
 }
 
+/*
+ * Wraps an open, bound socket: the handle, the rings and the poll on Node's loop. Takes ownership of `fd`
+ * (closed on failure). `port` is reported to JS (0 for a packet socket).
+ */
+static napi_value wrap_socket(napi_env env, int fd, int kind, napi_value on_batch, int port) {
+  batch_socket *s = calloc(1, sizeof *s);
+  napi_value result, handle;
+  if (s == NULL || napi_create_external(env, s, finalize_socket, NULL, &handle) != napi_ok) {
+    free(s);
+    close(fd);
+    napi_throw_error(env, NULL, "batch-udp: out of memory");
+    return NULL;
+  }
+  /* From here the handle owns `s` (its finalizer frees it) and every failure goes through shut(). */
+  s->env = env;
+  s->kind = kind;
+  s->fd = fd;
+  napi_value resource, name;
+  uv_loop_t *loop = NULL;
+  size_t meta_bytes = SLOTS * META_WORDS * sizeof(uint32_t);
+  int failed = napi_type_tag_object(env, handle, &SOCKET_TAG) != napi_ok ||
+               napi_create_object(env, &result) != napi_ok || napi_create_object(env, &resource) != napi_ok ||
+               napi_create_string_utf8(env, "HavipBatchUdp", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+               napi_async_init(env, resource, name, &s->async) != napi_ok ||
+               napi_create_reference(env, resource, 1, &s->resource) != napi_ok ||
+               napi_create_reference(env, on_batch, 1, &s->on_batch) != napi_ok;
+  if (!failed) {
+    failed |= set_property(env, result, "handle", handle);
+    failed |= set_property(env, result, "rx", make_buffer(env, SLOTS * SLOT_SIZE, (void **)&s->rx, &s->rx_ref));
+    failed |= set_property(env, result, "tx", make_buffer(env, SLOTS * SLOT_SIZE, (void **)&s->tx, &s->tx_ref));
+    failed |= set_property(env, result, "rxMeta", make_buffer(env, meta_bytes, (void **)&s->rx_meta, &s->rx_meta_ref));
+    failed |= set_property(env, result, "txMeta", make_buffer(env, meta_bytes, (void **)&s->tx_meta, &s->tx_meta_ref));
+    failed |= set_property(env, result, "counters",
+                           make_buffer(env, C_COUNT * sizeof(double), (void **)&s->counters, &s->counters_ref));
+    failed |= set_property(env, result, "port", number(env, port));
+    failed |= set_property(env, result, "slotSize", number(env, SLOT_SIZE));
+    failed |= set_property(env, result, "slots", number(env, SLOTS));
+  }
+  if (!failed) {
+    s->poll = calloc(1, sizeof *s->poll);
+    failed = s->poll == NULL || napi_get_uv_event_loop(env, &loop) != napi_ok || uv_poll_init(loop, s->poll, fd) != 0;
+    if (failed) {
+      free(s->poll);
+      s->poll = NULL;
+    }
+  }
+  if (failed) {
+    shut(s, 0);
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (!pending) napi_throw_error(env, NULL, "batch-udp: cannot set the socket up");
+    return NULL;
+  }
+  s->poll->data = s;
+  for (int i = 0; i < SLOTS; i++) {
+    s->rx_iov[i] = (struct iovec){.iov_base = s->rx + (size_t)i * SLOT_SIZE, .iov_len = SLOT_SIZE};
+    s->tx_iov[i] = (struct iovec){.iov_base = s->tx + (size_t)i * SLOT_SIZE, .iov_len = 0};
+    s->tx_to[i] = (struct sockaddr_in){.sin_family = AF_INET};
+    if (kind == KIND_UDP) {
+      s->rx_msgs[i].msg_hdr = (struct msghdr){.msg_name = &s->rx_from[i], .msg_iov = &s->rx_iov[i], .msg_iovlen = 1};
+      s->tx_msgs[i].msg_hdr = (struct msghdr){.msg_name = &s->tx_to[i],
+                                              .msg_namelen = sizeof(struct sockaddr_in),
+                                              .msg_iov = &s->tx_iov[i],
+                                              .msg_iovlen = 1};
+    } else { /* bound to one interface: frames come from it and go to it, no address either way */
+      s->rx_msgs[i].msg_hdr = (struct msghdr){.msg_iov = &s->rx_iov[i], .msg_iovlen = 1};
+      s->tx_msgs[i].msg_hdr = (struct msghdr){.msg_iov = &s->tx_iov[i], .msg_iovlen = 1};
+    }
+  }
+  napi_add_env_cleanup_hook(env, on_env_cleanup, s);
+  s->hooked = 1;
+  uv_poll_start(s->poll, UV_READABLE, on_readable);
+  return result;
+}
+
 /* open(address, port, bufferBytes, onBatch) → { handle, rx, rxMeta, tx, txMeta, counters, port, ... } */
 static napi_value js_open(napi_env env, napi_callback_info info) {
   size_t argc = 4;
@@ -229,66 +318,59 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     throw_errno(env, "bind", err);
     return NULL;
   }
-  batch_socket *s = calloc(1, sizeof *s);
-  napi_value result, handle;
-  if (s == NULL || napi_create_external(env, s, finalize_socket, NULL, &handle) != napi_ok) {
-    free(s);
+  return wrap_socket(env, fd, KIND_UDP, argv[3], ntohs(local.sin_port));
+}
+
+/* openPacket(ifname, bufferBytes, onBatch) → the same object as open (port 0). Raw Ethernet frames of one
+   interface: what the interface receives is read, what is flushed leaves through it. */
+static napi_value js_open_packet(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char ifname[IF_NAMESIZE + 1];
+  size_t ifname_len = 0;
+  int32_t buffer_bytes = 0;
+  napi_valuetype fn_type = napi_undefined;
+  if (argc < 3 || napi_get_value_string_utf8(env, argv[0], ifname, sizeof ifname, &ifname_len) != napi_ok ||
+      ifname_len == 0 || ifname_len >= IF_NAMESIZE || napi_get_value_int32(env, argv[1], &buffer_bytes) != napi_ok ||
+      napi_typeof(env, argv[2], &fn_type) != napi_ok || fn_type != napi_function) {
+    napi_throw_type_error(env, NULL, "batch-udp: openPacket(ifname, bufferBytes, onBatch)");
+    return NULL;
+  }
+  unsigned ifindex = if_nametoindex(ifname);
+  if (ifindex == 0) {
+    throw_errno(env, "no such interface", errno);
+    return NULL;
+  }
+  /* Protocol 0: nothing is received until bind names the interface, so no frame of another one slips in. */
+  int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    throw_errno(env, "socket(AF_PACKET)", errno);
+    return NULL;
+  }
+  int one = 1;
+  if (buffer_bytes > 0) { /* as root, past net.core.rmem_max / wmem_max; else capped by them */
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buffer_bytes, sizeof buffer_bytes) != 0)
+      setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buffer_bytes, sizeof buffer_bytes);
+    if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &buffer_bytes, sizeof buffer_bytes) != 0)
+      setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buffer_bytes, sizeof buffer_bytes);
+  }
+  /* Our own sends must not come back as received frames. */
+  if (setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one) != 0) {
+    int err = errno;
     close(fd);
-    napi_throw_error(env, NULL, "batch-udp: out of memory");
+    throw_errno(env, "PACKET_IGNORE_OUTGOING", err);
     return NULL;
   }
-  /* From here the handle owns `s` (its finalizer frees it) and every failure goes through shut(). */
-  s->env = env;
-  s->fd = fd;
-  napi_value resource, name;
-  uv_loop_t *loop = NULL;
-  size_t meta_bytes = SLOTS * META_WORDS * sizeof(uint32_t);
-  int failed = napi_type_tag_object(env, handle, &SOCKET_TAG) != napi_ok ||
-               napi_create_object(env, &result) != napi_ok || napi_create_object(env, &resource) != napi_ok ||
-               napi_create_string_utf8(env, "HavipBatchUdp", NAPI_AUTO_LENGTH, &name) != napi_ok ||
-               napi_async_init(env, resource, name, &s->async) != napi_ok ||
-               napi_create_reference(env, resource, 1, &s->resource) != napi_ok ||
-               napi_create_reference(env, argv[3], 1, &s->on_batch) != napi_ok;
-  if (!failed) {
-    failed |= set_property(env, result, "handle", handle);
-    failed |= set_property(env, result, "rx", make_buffer(env, SLOTS * SLOT_SIZE, (void **)&s->rx, &s->rx_ref));
-    failed |= set_property(env, result, "tx", make_buffer(env, SLOTS * SLOT_SIZE, (void **)&s->tx, &s->tx_ref));
-    failed |= set_property(env, result, "rxMeta", make_buffer(env, meta_bytes, (void **)&s->rx_meta, &s->rx_meta_ref));
-    failed |= set_property(env, result, "txMeta", make_buffer(env, meta_bytes, (void **)&s->tx_meta, &s->tx_meta_ref));
-    failed |= set_property(env, result, "counters",
-                           make_buffer(env, C_COUNT * sizeof(double), (void **)&s->counters, &s->counters_ref));
-    failed |= set_property(env, result, "port", number(env, ntohs(local.sin_port)));
-    failed |= set_property(env, result, "slotSize", number(env, SLOT_SIZE));
-    failed |= set_property(env, result, "slots", number(env, SLOTS));
-  }
-  if (!failed) {
-    s->poll = calloc(1, sizeof *s->poll);
-    failed = s->poll == NULL || napi_get_uv_event_loop(env, &loop) != napi_ok || uv_poll_init(loop, s->poll, fd) != 0;
-    if (failed) {
-      free(s->poll);
-      s->poll = NULL;
-    }
-  }
-  if (failed) {
-    shut(s, 0);
-    bool pending = false;
-    napi_is_exception_pending(env, &pending);
-    if (!pending) napi_throw_error(env, NULL, "batch-udp: cannot set the socket up");
+  setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof one); /* an optimisation: fine without */
+  struct sockaddr_ll local = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL), .sll_ifindex = (int)ifindex};
+  if (bind(fd, (struct sockaddr *)&local, sizeof local) != 0) {
+    int err = errno;
+    close(fd);
+    throw_errno(env, "bind(AF_PACKET)", err);
     return NULL;
   }
-  s->poll->data = s;
-  for (int i = 0; i < SLOTS; i++) {
-    s->rx_iov[i] = (struct iovec){.iov_base = s->rx + (size_t)i * SLOT_SIZE, .iov_len = SLOT_SIZE};
-    s->rx_msgs[i].msg_hdr = (struct msghdr){.msg_name = &s->rx_from[i], .msg_iov = &s->rx_iov[i], .msg_iovlen = 1};
-    s->tx_iov[i] = (struct iovec){.iov_base = s->tx + (size_t)i * SLOT_SIZE, .iov_len = 0};
-    s->tx_to[i] = (struct sockaddr_in){.sin_family = AF_INET};
-    s->tx_msgs[i].msg_hdr = (struct msghdr){
-        .msg_name = &s->tx_to[i], .msg_namelen = sizeof(struct sockaddr_in), .msg_iov = &s->tx_iov[i], .msg_iovlen = 1};
-  }
-  napi_add_env_cleanup_hook(env, on_env_cleanup, s);
-  s->hooked = 1;
-  uv_poll_start(s->poll, UV_READABLE, on_readable);
-  return result;
+  return wrap_socket(env, fd, KIND_PACKET, argv[2], 0);
 }
 
 /* flush(handle, count) → datagrams the kernel took. Sends slots 0..count-1 of the send ring. */
@@ -304,8 +386,10 @@ static napi_value js_flush(napi_env env, napi_callback_info info) {
   for (uint32_t i = 0; i < count; i++) {
     const uint32_t *m = s->tx_meta + i * META_WORDS;
     s->tx_iov[i].iov_len = m[0] < SLOT_SIZE ? m[0] : SLOT_SIZE;
-    s->tx_to[i].sin_addr.s_addr = htonl(m[1]);
-    s->tx_to[i].sin_port = htons((uint16_t)m[2]);
+    if (s->kind == KIND_UDP) {
+      s->tx_to[i].sin_addr.s_addr = htonl(m[1]);
+      s->tx_to[i].sin_port = htons((uint16_t)m[2]);
+    }
   }
   uint32_t done = 0, sent = 0;
   while (done < count) {
@@ -341,6 +425,7 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_property_descriptor methods[] = {
       {"open", NULL, js_open, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"openPacket", NULL, js_open_packet, NULL, NULL, NULL, napi_enumerable, NULL},
       {"flush", NULL, js_flush, NULL, NULL, NULL, napi_enumerable, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL},
   };

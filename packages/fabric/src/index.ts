@@ -2,6 +2,7 @@
 // (holder changes, denied claims) and counters out. See README.md for the pipeline, the spec format and the
 // drop reasons.
 export { Fabric, SpecError, UnknownCaptureTarget } from "./fabric.ts";
+export { warmUpFabric } from "./warm-up.ts";
 export type {
   FabricCounters,
   FabricOptions,
@@ -37,6 +38,8 @@ export type {
 export type { FrameReceiver, Port } from "./ports/port.ts";
 export { translateDestination, translateSource } from "./stages/nat.ts";
 export { VxlanPortSet } from "./ports/vxlan.ts";
+export { PacketPort, PACKET_SOCKET_BUFFER, addPacketCounters, packetPortsAvailable } from "./ports/packet.ts";
+export type { PacketPortCounters, PacketPortOptions } from "./ports/packet.ts";
 export type { VxlanAttachment, VxlanCounters, VxlanPortSetOptions } from "./ports/vxlan.ts";
 export { FaultyPort } from "./ports/faults.ts";
 export type { FaultCounters, FaultOptions } from "./ports/faults.ts";

@@ -1,4 +1,4 @@
-// The Linux lab: network namespaces attached to the fabric as instances over kernel VXLAN, an internet
+// The Linux lab: network namespaces attached to the fabric as instances over kernel VXLAN (or veth), an internet
 // namespace, and real failover software (keepalived) running in them. Needs root.
 export { createLab, openLab, Lab, LabProcess, INTERNET_DEFAULTS } from "./lab.ts";
 export type { LabOptions, InstanceSpec, InternetSpec, AttachedInstance, SpawnInOptions } from "./lab.ts";
@@ -7,8 +7,8 @@ export type { DownOptions, DownReport } from "./down.ts";
 export { LabError, isLabError, LAB_ERROR_CATALOGUE, DEBIAN_PACKAGE_OF } from "./errors.ts";
 export type { LabErrorCode, LabProgram } from "./errors.ts";
 export { UNDERLAY } from "./underlay.ts";
-export type { VxlanEndpoint } from "./underlay.ts";
-export { DEFAULT_PREFIX, ROLES } from "./names.ts";
+export type { LabEndpoint, VethEndpoint, VxlanEndpoint } from "./underlay.ts";
+export { DEFAULT_PREFIX, ROLES, vethFabricName } from "./names.ts";
 export type { Role } from "./names.ts";
 export { renderKeepalivedConfig, checkKeepalivedConfig } from "./keepalived-config.ts";
 export type { KeepalivedConfig, VrrpInstance, VirtualAddress } from "./keepalived-config.ts";

@@ -1,6 +1,7 @@
 // A lab: the fabric and underlay namespaces joined by a veth pair, instance namespaces whose eth0 is a kernel
-// VXLAN device towards the fabric, an "internet" namespace, and the processes running in them. Everything is
-// recorded in <stateDir>/lab-state.json before it is made, so `labDown(stateDir)` can always undo it.
+// VXLAN device towards the fabric (or, attached by veth, one end of a veth pair into the fabric namespace),
+// an "internet" namespace, and the processes running in them. Everything is recorded in
+// <stateDir>/lab-state.json before it is made, so `labDown(stateDir)` can always undo it.
 import { randomUUID } from "node:crypto";
 import { mkdirSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -16,7 +17,15 @@ import { renderKeepalivedConfig } from "./keepalived-config.ts";
 import type { KeepalivedConfig } from "./keepalived-config.ts";
 import { currentVrrpState, parseKeepalivedLog } from "./keepalived-log.ts";
 import type { KeepalivedEvent, VrrpState } from "./keepalived-log.ts";
-import { checkInstanceName, checkPrefix, DEFAULT_PREFIX, isRole, namespaceName, vxlanTempName } from "./names.ts";
+import {
+  checkInstanceName,
+  checkPrefix,
+  DEFAULT_PREFIX,
+  isRole,
+  namespaceName,
+  vethFabricName,
+  vxlanTempName,
+} from "./names.ts";
 import { addNamespace, deleteNamespace, killNamespaceProcesses, listNamespaces, runIn, runResultIn } from "./netns.ts";
 import { requirePrograms, requireRoot } from "./preflight.ts";
 import { isRunning, stopProcessTree } from "./proc.ts";
@@ -25,9 +34,9 @@ import { readLog, spawnLogged, waitForLog } from "./processes.ts";
 import { resolveProgram, runResult } from "./run.ts";
 import type { RunOptions, RunResult } from "./run.ts";
 import { emptyState, readState, StateStore } from "./state.ts";
-import type { InstanceRecord, LabState, NamespaceRole, ProcessRecord } from "./state.ts";
-import { createUnderlayLink, createVxlanEth0, endpointOf, UNDERLAY } from "./underlay.ts";
-import type { VxlanEndpoint } from "./underlay.ts";
+import type { InstanceRecord, LabState, LinkRecord, NamespaceRole, ProcessRecord } from "./state.ts";
+import { createUnderlayLink, createVethEth0, createVxlanEth0, endpointOf, UNDERLAY } from "./underlay.ts";
+import type { LabEndpoint, VethEndpoint, VxlanEndpoint } from "./underlay.ts";
 
 export interface LabOptions {
   /** Where the lab keeps lab-state.json and its files (configs, logs); created when missing. */
@@ -46,6 +55,11 @@ export interface InstanceSpec {
   gateway: string | null;
   /** Default 1500; at most 9000. */
   mtu?: number;
+  /**
+   * How eth0 reaches the fabric: "vxlan" (default), a kernel VXLAN device over the underlay; or "veth", a veth
+   * pair whose other end is in the fabric namespace (a local vNIC, no tunnel).
+   */
+  attach?: "vxlan" | "veth";
 }
 
 export interface InternetSpec {
@@ -66,9 +80,9 @@ export const INTERNET_DEFAULTS = {
   echoPort: 7777,
 } as const;
 
-export interface AttachedInstance extends InstanceRecord {
-  /** What the fabric maps to this instance's port: (underlay address, port 4789, VNI). */
-  endpoint: VxlanEndpoint;
+export interface AttachedInstance<E extends LabEndpoint = VxlanEndpoint> extends InstanceRecord {
+  /** What the fabric maps to this instance's port: (underlay address, port 4789, VNI), or its veth interface. */
+  endpoint: E;
 }
 
 export interface SpawnInOptions {
@@ -197,8 +211,14 @@ export class Lab {
     return instance.namespace;
   }
 
-  /** Attaches an instance: a namespace whose eth0 is a VXLAN device bound to the vNIC's VNI. */
-  async attachInstance(spec: InstanceSpec): Promise<AttachedInstance> {
+  /**
+   * Attaches an instance: a namespace whose eth0 is a VXLAN device bound to the vNIC's VNI, or (attach:
+   * "veth") one end of a veth pair whose other end, in the fabric namespace, the endpoint names.
+   */
+  attachInstance(spec: InstanceSpec & { attach: "veth" }): Promise<AttachedInstance<VethEndpoint>>;
+  attachInstance(spec: InstanceSpec & { attach?: "vxlan" }): Promise<AttachedInstance>;
+  attachInstance(spec: InstanceSpec): Promise<AttachedInstance<LabEndpoint>>;
+  async attachInstance(spec: InstanceSpec): Promise<AttachedInstance<LabEndpoint>> {
     checkInstanceName(spec.name);
     return this.#attach("instance", spec);
   }
@@ -206,7 +226,7 @@ export class Lab {
   /** Attaches the internet namespace: a host with a public documentation address behind the fabric's edge. */
   async attachInternet(spec: InternetSpec): Promise<AttachedInstance> {
     const d = INTERNET_DEFAULTS;
-    return this.#attach("internet", {
+    return this.#attachVxlan("internet", {
       name: "internet",
       vni: spec.vni,
       mac: spec.mac ?? d.mac,
@@ -217,33 +237,62 @@ export class Lab {
     });
   }
 
-  async #attach(role: NamespaceRole, spec: InstanceSpec): Promise<AttachedInstance> {
+  async #attach(role: NamespaceRole, spec: InstanceSpec): Promise<AttachedInstance<LabEndpoint>> {
+    return spec.attach === "veth" ? this.#attachVeth(role, spec) : this.#attachVxlan(role, spec);
+  }
+
+  async #attachVxlan(role: NamespaceRole, spec: InstanceSpec): Promise<AttachedInstance> {
+    const record = await this.#checkNew(spec);
+    const tempName = vxlanTempName(spec.vni);
+    const link: LinkRecord = {
+      namespace: record.namespace,
+      name: "eth0",
+      kind: "vxlan",
+      createdIn: this.underlayNs,
+      createdAs: tempName,
+    };
+    await this.#make(role, record, link, () => createVxlanEth0(this.underlayNs, tempName, record.namespace, record));
+    return { ...record, endpoint: endpointOf(record.vni) };
+  }
+
+  async #attachVeth(role: NamespaceRole, spec: InstanceSpec): Promise<AttachedInstance<VethEndpoint>> {
+    const record: InstanceRecord = { ...(await this.#checkNew(spec)), attach: "veth" };
+    const fabricName = vethFabricName(spec.vni);
+    const link: LinkRecord = {
+      namespace: record.namespace,
+      name: "eth0",
+      kind: "veth",
+      createdIn: this.fabricNs,
+      createdAs: fabricName,
+    };
+    await this.#make(role, record, link, () => createVethEth0(this.fabricNs, fabricName, record.namespace, record));
+    return { ...record, endpoint: { kind: "veth", interface: fabricName } };
+  }
+
+  /** The record of a new instance; refuses a taken name, VNI or namespace. */
+  async #checkNew(spec: InstanceSpec): Promise<InstanceRecord> {
     const record = this.#checkSpec(spec);
-    const state = this.#store.state;
-    if (state.instances.some((i) => i.name === spec.name)) {
+    if (this.#store.state.instances.some((i) => i.name === spec.name)) {
       throw new LabError("Lab.InstanceExists", `The lab already has an instance '${spec.name}'`);
     }
     await refuseTaken([record.namespace], this.stateDir);
-    const tempName = vxlanTempName(spec.vni);
+    return record;
+  }
+
+  /** Records the namespace and eth0's link, then makes them; on failure undoes what was made. */
+  async #make(role: NamespaceRole, record: InstanceRecord, link: LinkRecord, eth0: () => Promise<void>): Promise<void> {
     this.#store.update((s) => {
       s.namespaces.push({ name: record.namespace, role });
-      s.links.push({
-        namespace: record.namespace,
-        name: "eth0",
-        kind: "vxlan",
-        createdIn: this.underlayNs,
-        createdAs: tempName,
-      });
+      s.links.push(link);
     });
     try {
       await addNamespace(record.namespace);
-      await createVxlanEth0(this.underlayNs, tempName, record.namespace, record);
+      await eth0();
     } catch (e) {
-      await this.#forget(record.namespace, tempName);
+      await this.#forget(record.namespace, link);
       throw e;
     }
     this.#store.update((s) => s.instances.push(record));
-    return { ...record, endpoint: endpointOf(record.vni) };
   }
 
   #checkSpec(spec: InstanceSpec): InstanceRecord {
@@ -279,16 +328,20 @@ export class Lab {
   async detachInstance(name: string): Promise<void> {
     if (isRole(name) && name !== "internet") throw invalid(`'${name}' is the lab's own namespace, not an instance`);
     const namespace = this.namespaceOf(name);
-    const link = this.#store.state.links.find((l) => l.namespace === namespace && l.kind === "vxlan");
+    const link = this.#store.state.links.find((l) => l.namespace === namespace && l.name === "eth0");
     await Promise.all(this.#processRecords(namespace).map((p) => this.#stopRecorded(p, 3000)));
-    await this.#forget(namespace, link?.createdAs);
+    await this.#forget(namespace, link);
   }
 
-  async #forget(namespace: string, tempName: string | undefined): Promise<void> {
+  async #forget(namespace: string, link: LinkRecord | undefined): Promise<void> {
     await killNamespaceProcesses(namespace);
+    // A VXLAN device still in the underlay under its temporary name (a failure between create and move), or
+    // the fabric's end of a veth pair: deleted now, since a namespace's devices go only when the kernel gets
+    // round to it, and the name may be wanted again at once.
+    if (link?.createdIn !== undefined && link.createdAs !== undefined) {
+      await runResult("ip", ["-n", link.createdIn, "link", "delete", link.createdAs]);
+    }
     await deleteNamespace(namespace);
-    // A device still in the underlay under its temporary name (a failure between create and move).
-    if (tempName !== undefined) await runResult("ip", ["-n", this.underlayNs, "link", "delete", tempName]);
     this.#store.update((s) => {
       s.namespaces = s.namespaces.filter((n) => n.name !== namespace);
       s.links = s.links.filter((l) => l.namespace !== namespace);

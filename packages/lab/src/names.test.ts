@@ -2,7 +2,14 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
 import { isLabError } from "./errors.ts";
-import { checkInstanceName, checkPrefix, MAX_INTERFACE_NAME, namespaceName, vxlanTempName } from "./names.ts";
+import {
+  checkInstanceName,
+  checkPrefix,
+  MAX_INTERFACE_NAME,
+  namespaceName,
+  vethFabricName,
+  vxlanTempName,
+} from "./names.ts";
 
 const invalidName = (e: unknown) => isLabError(e, "Lab.InvalidName");
 
@@ -29,6 +36,13 @@ test("every VNI gives a temporary VXLAN name that fits IFNAMSIZ", () => {
     fc.property(fc.integer({ min: 1, max: 2 ** 24 - 1 }), (vni) => vxlanTempName(vni).length <= MAX_INTERFACE_NAME),
   );
   assert.equal(vxlanTempName(16777215), "vx16777215");
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 2 ** 24 - 1 }), fc.integer({ min: 1, max: 2 ** 24 - 1 }), (a, b) => {
+      const name = vethFabricName(a);
+      // fits the kernel, one per VNI, and never the fabric namespace's own link
+      return name.length <= MAX_INTERFACE_NAME && (a === b) === (name === vethFabricName(b)) && name !== "underlay0";
+    }),
+  );
   assert.equal(namespaceName("hvl-", "vm-a"), "hvl-vm-a");
 });
 

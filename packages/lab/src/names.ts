@@ -53,3 +53,11 @@ export function namespaceName(prefix: string, name: string): string {
 export function vxlanTempName(vni: number): string {
   return `vx${vni}`;
 }
+
+/**
+ * The fabric namespace's end of an instance's veth pair (a veth attachment). The fabric namespace belongs to
+ * one lab and a VNI to one instance, so the name is unique there, and fits 15 characters.
+ */
+export function vethFabricName(vni: number): string {
+  return `vt${vni}`;
+}

@@ -19,7 +19,10 @@ export interface LinkRecord {
   namespace: string;
   name: string;
   kind: "veth" | "vxlan";
-  /** For a VXLAN device: where it is created and its name there before it moves. */
+  /**
+   * For a VXLAN device: where it is created and its name there before it moves. For a veth pair made for an
+   * instance: the namespace and name of its other end (the fabric's end).
+   */
   createdIn?: string;
   createdAs?: string;
 }
@@ -27,6 +30,8 @@ export interface LinkRecord {
 export interface InstanceRecord {
   name: string;
   namespace: string;
+  /** "veth": eth0 is a veth pair into the fabric namespace; absent: a VXLAN device (the default). */
+  attach?: "veth";
   vni: number;
   mac: string;
   ip: string;

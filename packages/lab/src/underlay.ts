@@ -1,5 +1,6 @@
 // The underlay: a veth pair between the fabric namespace and the underlay namespace, and the kernel VXLAN
-// devices that become instances' eth0.
+// devices that become instances' eth0. Or, for an instance attached by veth, no underlay at all: its eth0 is
+// one end of a veth pair whose other end is in the fabric namespace, where the fabric reads raw frames.
 //
 // A VXLAN device is created in the underlay namespace and then moved into its instance namespace (and renamed
 // eth0 in the same step): its UDP socket stays behind in the underlay. The kernel VXLAN socket binds port 4789
@@ -26,6 +27,8 @@ export const UNDERLAY = {
 
 /** What the fabric needs to attach a port for an instance: frames for it go to (address, port) with this VNI. */
 export interface VxlanEndpoint {
+  /** Absent at run time (the form before veth attachments); here so the two kinds narrow on `kind`. */
+  kind?: "vxlan";
   address: string;
   port: number;
   vni: number;
@@ -34,6 +37,15 @@ export interface VxlanEndpoint {
 export function endpointOf(vni: number): VxlanEndpoint {
   return { address: UNDERLAY.underlayAddress, port: UNDERLAY.vxlanPort, vni };
 }
+
+/** A veth attachment: the fabric reads and writes the instance's frames on this interface of its namespace. */
+export interface VethEndpoint {
+  kind: "veth";
+  interface: string;
+}
+
+/** How an instance reaches the fabric. */
+export type LabEndpoint = VxlanEndpoint | VethEndpoint;
 
 /** Joins the (existing) fabric and underlay namespaces with the veth pair and its link-local addresses. */
 export async function createUnderlayLink(fabricNs: string, underlayNs: string): Promise<void> {
@@ -59,6 +71,46 @@ export interface Eth0Spec {
 }
 
 /**
+ * Creates a veth pair: `fabricName` in the fabric namespace, eth0 in `namespace`, configured like a cloud vNIC
+ * (as createVxlanEth0 does). Frames must reach the fabric's packet socket whole, so the fabric's end neither
+ * coalesces (GRO) nor leaves segmentation (GSO/TSO) or checksums (tx) to anyone, and eth0 leaves no checksum
+ * to hardware either.
+ */
+export async function createVethEth0(
+  fabricNs: string,
+  fabricName: string,
+  namespace: string,
+  spec: Omit<Eth0Spec, "vni">,
+): Promise<void> {
+  const mtu = String(spec.mtu);
+  // prettier-ignore
+  await run("ip", [
+    "-n", fabricNs, "link", "add", fabricName, "mtu", mtu, "type", "veth",
+    "peer", "name", "eth0", "mtu", mtu, "netns", namespace,
+  ]);
+  // The fabric's end carries no address and no IPv6 chatter: it is a port, not a host.
+  await runResultIn(fabricNs, "sysctl", ["-e", "-q", "-w", `net.ipv6.conf.${fabricName}.disable_ipv6=1`]);
+  await runIn(fabricNs, "ethtool", ["-K", fabricName, "gro", "off", "gso", "off", "tso", "off", "tx", "off"]);
+  await run("ip", ["-n", fabricNs, "link", "set", fabricName, "up"]);
+  await configureEth0(namespace, spec);
+}
+
+/** eth0 as a cloud vNIC: no IPv6, the vNIC's MAC, MTU and address, TX checksum offload off, default route. */
+async function configureEth0(namespace: string, spec: Omit<Eth0Spec, "vni">): Promise<void> {
+  // The VPC is IPv4 only: IPv6 link-local chatter (DAD, router solicitations, MLD) would only be dropped
+  // and counted by the fabric. `-e` tolerates a kernel without IPv6.
+  await runResultIn(namespace, "sysctl", ["-e", "-q", "-w", "net.ipv6.conf.eth0.disable_ipv6=1"]);
+  await run("ip", ["-n", namespace, "link", "set", "eth0", "address", spec.mac, "mtu", String(spec.mtu)]);
+  // The inner checksum would be left to hardware that is not there, and TCP would fail.
+  await runIn(namespace, "ethtool", ["-K", "eth0", "tx", "off"]);
+  await run("ip", ["-n", namespace, "addr", "add", `${spec.ip}/${spec.prefixLen}`, "dev", "eth0"]);
+  await run("ip", ["-n", namespace, "link", "set", "eth0", "up"]);
+  if (spec.gateway !== null) {
+    await run("ip", ["-n", namespace, "route", "add", "default", "via", spec.gateway, "dev", "eth0"]);
+  }
+}
+
+/**
  * Creates the VXLAN device in the underlay under a temporary name, moves it into `namespace` as eth0 and
  * configures it like a cloud vNIC: MAC, address, MTU, default route, TX checksum offload off.
  */
@@ -77,15 +129,5 @@ export async function createVxlanEth0(
     "srcport", String(u.vxlanPort), String(u.vxlanPort + 1), "nolearning",
   ]);
   await run("ip", ["-n", underlayNs, "link", "set", tempName, "netns", namespace, "name", "eth0"]);
-  // The VPC is IPv4 only: IPv6 link-local chatter (DAD, router solicitations, MLD) would only be dropped
-  // and counted by the fabric. `-e` tolerates a kernel without IPv6.
-  await runResultIn(namespace, "sysctl", ["-e", "-q", "-w", "net.ipv6.conf.eth0.disable_ipv6=1"]);
-  await run("ip", ["-n", namespace, "link", "set", "eth0", "address", spec.mac, "mtu", String(spec.mtu)]);
-  // The inner checksum would be left to hardware that is not there, and TCP would fail.
-  await runIn(namespace, "ethtool", ["-K", "eth0", "tx", "off"]);
-  await run("ip", ["-n", namespace, "addr", "add", `${spec.ip}/${spec.prefixLen}`, "dev", "eth0"]);
-  await run("ip", ["-n", namespace, "link", "set", "eth0", "up"]);
-  if (spec.gateway !== null) {
-    await run("ip", ["-n", namespace, "route", "add", "default", "via", spec.gateway, "dev", "eth0"]);
-  }
+  await configureEth0(namespace, spec);
 }

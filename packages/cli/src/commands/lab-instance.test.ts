@@ -6,7 +6,7 @@ import type { InstanceSpec, Lab } from "@havip/lab";
 import { ApiClient } from "../client.ts";
 import { subnet, vmA, vpc } from "../fixtures.ts";
 import { fakeFetch, type RecordedRequest, type Route } from "../testing.ts";
-import { attachApiInstance } from "./lab-instance.ts";
+import { attachApiInstance, attachmentBody } from "./lab-instance.ts";
 
 function fakeLab(): { lab: Lab; attached: InstanceSpec[] } {
   const attached: InstanceSpec[] = [];
@@ -17,7 +17,10 @@ function fakeLab(): { lab: Lab; attached: InstanceSpec[] } {
       return Promise.resolve({
         ...spec,
         mtu: spec.mtu ?? 1500,
-        endpoint: { address: "192.0.2.1", port: 4789, vni: spec.vni },
+        endpoint:
+          spec.attach === "veth"
+            ? { kind: "veth", interface: `vt${spec.vni}` }
+            : { address: "192.0.2.1", port: 4789, vni: spec.vni },
       });
     },
   } as unknown as Lab;
@@ -49,4 +52,23 @@ test("an attached instance's eth0 takes its VPC's MTU", async () => {
     assert.equal(result.attached.mtu, mtu);
     assert.ok(requests.some((r) => r.method === "PUT" && r.path === `/v1/fabric/attachments/${vmA.primaryVnicId}`));
   }
+});
+
+test("attached by veth: the lab makes a veth pair and havipd is told the fabric end's interface", async () => {
+  const { lab, attached } = fakeLab();
+  const { client, requests } = api(1500);
+  const result = await attachApiInstance(lab, client, vmA.id, "veth");
+  assert.equal(attached[0]?.attach, "veth");
+  assert.deepEqual(result.attached.endpoint, { kind: "veth", interface: "vt5001" });
+  const put = requests.find((r) => r.method === "PUT");
+  assert.deepEqual(put?.body, { interface: "vt5001" });
+});
+
+test("the attachment body: VXLAN fields for a VXLAN endpoint, the interface for a veth one", () => {
+  assert.deepEqual(attachmentBody({ address: "169.254.77.2", port: 4789, vni: 7 }), {
+    remoteAddress: "169.254.77.2",
+    remotePort: 4789,
+    vni: 7,
+  });
+  assert.deepEqual(attachmentBody({ kind: "veth", interface: "vt7" }), { interface: "vt7" });
 });

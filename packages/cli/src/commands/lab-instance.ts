@@ -1,9 +1,10 @@
-// Attaching an API instance to the lab: its primary vNIC becomes a namespace whose eth0 is a VXLAN device
-// with the vNIC's MAC, address, prefix and gateway, and its VPC's MTU; the vNIC's attachment (where the fabric
-// reaches it) is registered with havipd. Detaching undoes both.
+// Attaching an API instance to the lab: its primary vNIC becomes a namespace whose eth0 is a VXLAN device (or,
+// with attach "veth", one end of a veth pair into the fabric namespace) with the vNIC's MAC, address, prefix
+// and gateway, and its VPC's MTU; the vNIC's attachment (where the fabric reaches it) is registered with
+// havipd. Detaching undoes both.
 import type { Instance, Subnet, Vpc } from "@havip/control";
-import { UNDERLAY } from "@havip/lab";
-import type { AttachedInstance, Lab } from "@havip/lab";
+import { UNDERLAY, vethFabricName } from "@havip/lab";
+import type { AttachedInstance, Lab, LabEndpoint } from "@havip/lab";
 import type { ApiClient } from "../client.ts";
 import { KINDS, resolveId } from "../resolve.ts";
 import { labAwait, labCall, LabFailure, labNameOf } from "./lab-context.ts";
@@ -12,12 +13,18 @@ import { path } from "./shared.ts";
 /** The first VNI the lab hands out; instances get the lowest free one from here. */
 export const FIRST_VNI = 5001;
 
+/** An item of GET /v1/fabric/attachments: VXLAN (vni, remoteAddress, remotePort) or veth (interface). */
 interface Attachment {
   vnicId: string;
-  vni: number;
-  remoteAddress: string;
-  remotePort: number;
+  kind?: "vxlan" | "veth";
+  vni?: number;
+  remoteAddress?: string;
+  remotePort?: number;
+  interface?: string;
 }
+
+/** How a lab instance reaches the fabric: a kernel VXLAN device (default) or a veth pair. */
+export type AttachKind = "vxlan" | "veth";
 
 /** The lowest VNI from FIRST_VNI that neither the lab nor havipd's attachments use. */
 export function freeVni(used: Iterable<number>): number {
@@ -29,18 +36,24 @@ export function freeVni(used: Iterable<number>): number {
 
 export async function usedVnis(lab: Lab, admin: ApiClient): Promise<number[]> {
   const attachments = await admin.get<{ items: Attachment[] }>("/v1/fabric/attachments");
-  return [...lab.state.instances.map((i) => i.vni), ...attachments.items.map((a) => a.vni)];
+  const vnis = attachments.items.flatMap((a) => (a.vni === undefined ? [] : [a.vni]));
+  return [...lab.state.instances.map((i) => i.vni), ...vnis];
 }
 
 export interface AttachResult {
   instance: Instance;
   labName: string;
-  attached: AttachedInstance;
+  attached: AttachedInstance<LabEndpoint>;
   already: boolean;
 }
 
-/** Attaches an instance (id or unique name); an instance already attached is left as it is. */
-export async function attachApiInstance(lab: Lab, admin: ApiClient, ref: string): Promise<AttachResult> {
+/** Attaches an instance (id or unique name); an instance already attached is left as it is (whatever its kind). */
+export async function attachApiInstance(
+  lab: Lab,
+  admin: ApiClient,
+  ref: string,
+  attach: AttachKind = "vxlan",
+): Promise<AttachResult> {
   const id = await resolveId<Instance>(admin, KINDS.instance, ref);
   const instance = await admin.get<Instance>(path("/v1/instances", id));
   const vnic = instance.vnics.find((v) => v.id === instance.primaryVnicId) ?? instance.vnics[0];
@@ -55,7 +68,7 @@ export async function attachApiInstance(lab: Lab, admin: ApiClient, ref: string)
         `the lab's instance ${labName} belongs to another vNIC (MAC ${existing.mac}); detach it first: havip lab instance down ${labName}`,
       );
     }
-    const attached = { ...existing, endpoint: endpointOf(existing.vni) };
+    const attached = { ...existing, endpoint: endpointOf(existing.vni, existing.attach ?? "vxlan") };
     await register(admin, vnic.id, attached);
     return { instance, labName, attached, already: true };
   }
@@ -71,6 +84,7 @@ export async function attachApiInstance(lab: Lab, admin: ApiClient, ref: string)
       gateway: subnet.gatewayIp,
       // eth0 carries what the VPC carries: jumbo frames in a jumbo VPC (the fabric drops anything bigger).
       mtu: vpc.mtu,
+      attach,
     }),
   );
   try {
@@ -82,19 +96,21 @@ export async function attachApiInstance(lab: Lab, admin: ApiClient, ref: string)
   return { instance, labName, attached, already: false };
 }
 
-// The lab's instances all reach the fabric from the underlay namespace's address, on the VXLAN port.
-function endpointOf(vni: number): AttachedInstance["endpoint"] {
+// The lab's VXLAN instances all reach the fabric from the underlay namespace's address, on the VXLAN port;
+// a veth instance through its pair's end in the fabric namespace, named from its VNI.
+function endpointOf(vni: number, attach: AttachKind): LabEndpoint {
+  if (attach === "veth") return { kind: "veth", interface: vethFabricName(vni) };
   return { address: UNDERLAY.underlayAddress, port: UNDERLAY.vxlanPort, vni };
 }
 
-async function register(admin: ApiClient, vnicId: string, attached: AttachedInstance): Promise<void> {
-  await admin.request("PUT", path("/v1/fabric/attachments", vnicId), {
-    body: {
-      remoteAddress: attached.endpoint.address,
-      remotePort: attached.endpoint.port,
-      vni: attached.endpoint.vni,
-    },
-  });
+/** The body of PUT /v1/fabric/attachments/{vnicId} for an instance's endpoint. */
+export function attachmentBody(endpoint: LabEndpoint): Record<string, unknown> {
+  if (endpoint.kind === "veth") return { interface: endpoint.interface };
+  return { remoteAddress: endpoint.address, remotePort: endpoint.port, vni: endpoint.vni };
+}
+
+async function register(admin: ApiClient, vnicId: string, attached: AttachedInstance<LabEndpoint>): Promise<void> {
+  await admin.request("PUT", path("/v1/fabric/attachments", vnicId), { body: attachmentBody(attached.endpoint) });
 }
 
 /** Detaches an instance (API id/name, or its lab name) and removes its vNIC's attachment from havipd. */
@@ -111,7 +127,8 @@ export async function detachInstance(lab: Lab, admin: ApiClient | undefined, ref
   await labAwait(() => lab.detachInstance(labName));
   if (admin !== undefined) {
     const attachments = await admin.get<{ items: Attachment[] }>("/v1/fabric/attachments");
-    for (const a of attachments.items.filter((x) => x.vni === vni)) {
+    const veth = vni === undefined ? null : vethFabricName(vni);
+    for (const a of attachments.items.filter((x) => (x.kind === "veth" ? x.interface === veth : x.vni === vni))) {
       await admin.request("DELETE", path("/v1/fabric/attachments", a.vnicId));
     }
   }

@@ -66,17 +66,26 @@ The lab commands use the operator token (HAVIP_ADMIN_TOKEN, else <data-dir>/admi
     .command("up")
     .description("attach an instance: its primary vNIC as a namespace (eth0: VXLAN with the vNIC's MAC and address)")
     .argument("<instance>", "instance id or unique name")
-    .action(async (ref, _opts, cmd) => {
+    .option(
+      "--attach <kind>",
+      "how eth0 reaches the fabric: vxlan (a kernel VXLAN device) or veth (a veth pair)",
+      "vxlan",
+    )
+    .action(async (ref, opts: { attach: string }, cmd) => {
+      if (opts.attach !== "vxlan" && opts.attach !== "veth") {
+        throw new UsageError(`--attach expects vxlan or veth, got "${opts.attach}"`);
+      }
       const lc = labContext(context, cmd, "create the instance's network namespace");
       const admin = await lc.admin();
-      const r = await attachApiInstance(lc.lab(), admin, ref);
+      const r = await attachApiInstance(lc.lab(), admin, ref, opts.attach);
       const a = r.attached;
       if (lc.ctx.json) lc.ctx.printJson({ instanceId: r.instance.id, ...a });
       else {
         const verb = r.already ? "already attached" : "attached";
         lc.ctx.print(
           `${r.instance.name} ${verb} as ${a.name} (namespace ${a.namespace}): eth0 ${a.mac} ${a.ip}/${a.prefixLen}` +
-            ` via ${a.gateway ?? "no gateway"}, MTU ${a.mtu}, VNI ${a.vni}\n`,
+            ` via ${a.gateway ?? "no gateway"}, MTU ${a.mtu}, ` +
+            (a.endpoint.kind === "veth" ? `veth (fabric end ${a.endpoint.interface})\n` : `VNI ${a.vni}\n`),
         );
       }
     });

@@ -77,7 +77,8 @@ describe("the fabric agent over a Unix socket", () => {
   const [A, B, C] = VNICS;
 
   test("hello names the protocol version and the VXLAN address", () => {
-    assert.equal(remote.hello.version, 2); // 2: the capture op
+    assert.equal(remote.hello.version, 3); // 3: attachment kinds (veth)
+    assert.equal(typeof remote.hello.veth, "boolean");
     assert.equal(remote.hello.vxlan?.address, "127.0.0.1");
     assert.equal(remote.hello.vxlan.port, agent.vxlan?.port);
   });
@@ -122,6 +123,14 @@ describe("the fabric agent over a Unix socket", () => {
       remote.attach(C.id, { remoteAddress: "127.0.0.1", remotePort: vteps.get(A.id)!.port, vni: A.vni }),
       (e: unknown) => e instanceof AgentError && /already attached/.test(e.message),
     );
+  });
+
+  test("a veth attachment to an interface that is not there is refused, and leaves the port detached", async () => {
+    await assert.rejects(
+      remote.attach(C.id, { kind: "veth", interface: "hvnone0" }),
+      (e: unknown) => e instanceof AgentError && /cannot attach interface hvnone0/.test(e.message),
+    );
+    assert.equal((await remote.counters()).packet, null);
   });
 
   test("another protocol version is refused; a line that is not JSON makes the agent hang up", async () => {

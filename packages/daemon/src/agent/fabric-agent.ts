@@ -1,14 +1,17 @@
-// The fabric agent: a Fabric and its VXLAN port set in their own process, driven by havipd over a Unix
-// socket with the agent protocol (protocol.ts). Every connected client gets every observation.
+// The fabric agent: a Fabric, its VXLAN port set and its veth attachments' packet ports in their own process,
+// driven by havipd over a Unix socket with the agent protocol (protocol.ts). Every connected client gets every
+// observation.
 import { rm } from "node:fs/promises";
 import { createServer, type Server, type Socket } from "node:net";
-import { Fabric, SpecError, VxlanPortSet, type VxlanPortSetOptions } from "@havip/fabric";
+import { Fabric, SpecError, VxlanPortSet, warmUpFabric, type VxlanPortSetOptions } from "@havip/fabric";
+import { AttachmentPorts } from "../fabric/attachment-ports.ts";
 import { runCapture } from "../fabric/capture-session.ts";
 import {
   AGENT_PROTOCOL_VERSION,
   LineReader,
   encode,
   type AgentCapture,
+  type AgentCounters,
   type AgentHello,
   type AgentMessage,
   type AgentRequest,
@@ -16,7 +19,7 @@ import {
 
 export interface FabricAgentOptions {
   socketPath: string;
-  /** Where the VXLAN port set listens; null: no VXLAN ports. */
+  /** Where the VXLAN port set listens; null: no VXLAN ports (veth attachments still work). */
   vxlan: { host: string; port: number } | null;
   /** The VXLAN port set's I/O ("auto" by default: batched when the native addon loads). */
   io?: VxlanPortSetOptions["io"];
@@ -33,6 +36,8 @@ export interface FabricAgent {
 }
 
 export async function startFabricAgent(options: FabricAgentOptions): Promise<FabricAgent> {
+  // Optimise the announcement path before the first real failover (a holder change is rare, see warm-up.ts).
+  warmUpFabric();
   const fabric = new Fabric();
   let set: VxlanPortSet | null = null;
   let bound: { address: string; port: number } | null = null;
@@ -45,6 +50,8 @@ export async function startFabricAgent(options: FabricAgentOptions): Promise<Fab
     });
     bound = await set.open();
   }
+  const ports = new AttachmentPorts(fabric, set, "the agent has no VXLAN port set");
+  const veth = AttachmentPorts.vethAvailable();
   const clients = new Set<Socket>();
   const send = (socket: Socket, message: AgentMessage) => {
     if (!socket.destroyed) socket.write(encode(message));
@@ -59,7 +66,7 @@ export async function startFabricAgent(options: FabricAgentOptions): Promise<Fab
         if (request.version !== AGENT_PROTOCOL_VERSION) {
           throw new Error(`protocol version ${request.version} is not ${AGENT_PROTOCOL_VERSION}`);
         }
-        const hello: AgentHello = { version: AGENT_PROTOCOL_VERSION, vxlan: bound };
+        const hello: AgentHello = { version: AGENT_PROTOCOL_VERSION, vxlan: bound, veth };
         return hello;
       }
       case "apply-spec":
@@ -68,19 +75,20 @@ export async function startFabricAgent(options: FabricAgentOptions): Promise<Fab
       case "apply-changes":
         fabric.applyChanges(request.changes);
         return null;
-      case "attach": {
-        if (set === null) throw new Error("the agent has no VXLAN port set");
-        fabric.detachPort(request.portId);
-        set.removePort(request.portId);
-        fabric.attachPort(set.addPort(request.portId, request.attachment));
+      case "attach":
+        ports.plug(request.portId, request.attachment);
         return null;
-      }
       case "detach":
-        fabric.detachPort(request.portId);
-        set?.removePort(request.portId);
+        ports.unplug(request.portId);
         return null;
-      case "counters":
-        return { fabric: fabric.counters(), vxlan: set === null ? null : { ...set.counters } };
+      case "counters": {
+        const counters: AgentCounters = {
+          fabric: fabric.counters(),
+          vxlan: set === null ? null : { ...set.counters },
+          packet: ports.packetCounters(),
+        };
+        return counters;
+      }
       case "capture": {
         const { target, count, timeoutMs } = request;
         return runCapture(fabric, { target, count, timeoutMs }).then((r): AgentCapture => ({
@@ -148,6 +156,7 @@ export async function startFabricAgent(options: FabricAgentOptions): Promise<Fab
         }),
       );
       fabric.close();
+      ports.close();
       await set?.close();
     },
   };

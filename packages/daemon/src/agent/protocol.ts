@@ -5,16 +5,40 @@
 // havipd → agent: requests `{id, op, …}`; the agent answers each with `{id, ok: true, result}` or
 // `{id, ok: false, error: {message, problems?}}`, in the order received — except `capture`, answered when the
 // capture ends (other requests are answered meanwhile; replies are matched by id).
-// Version 2 added `capture`.
+// Version 2 added `capture`. Version 3 added attachment kinds: a VXLAN attachment (`kind` absent or "vxlan"),
+// or a veth attachment (`{kind: "veth", interface}`: an interface in the agent's namespace, read and written as
+// raw Ethernet frames), `veth` in hello and `packet` in counters.
 // agent → havipd: also events `{event: "observation", observation}` whenever the fabric reports one.
-import type { CaptureTarget, FabricCounters, NetworkSpec, Observation, SpecChange, VxlanCounters } from "@havip/fabric";
+import type {
+  CaptureTarget,
+  FabricCounters,
+  NetworkSpec,
+  Observation,
+  PacketPortCounters,
+  SpecChange,
+  VxlanCounters,
+} from "@havip/fabric";
 
-export const AGENT_PROTOCOL_VERSION = 2;
+export const AGENT_PROTOCOL_VERSION = 3;
 
-export interface AgentAttachment {
+/** A vNIC reached through a tunnel: frames for it go to (remoteAddress, remotePort) with its VNI. */
+export interface VxlanAttachment {
+  kind?: "vxlan";
   remoteAddress: string;
   remotePort: number;
   vni: number;
+}
+
+/** A local vNIC: the fabric's end of its veth pair, an interface in the fabric's namespace. */
+export interface VethAttachment {
+  kind: "veth";
+  interface: string;
+}
+
+export type AgentAttachment = VxlanAttachment | VethAttachment;
+
+export function isVeth(a: AgentAttachment): a is VethAttachment {
+  return a.kind === "veth";
 }
 
 export type AgentRequest =
@@ -36,11 +60,15 @@ export interface AgentCapture {
 export interface AgentHello {
   version: number;
   vxlan: { address: string; port: number } | null;
+  /** The agent can attach veth interfaces (its native addon opens packet sockets). */
+  veth: boolean;
 }
 
 export interface AgentCounters {
   fabric: FabricCounters;
   vxlan: VxlanCounters | null;
+  /** The sum over veth attachments; null when there are none. */
+  packet: PacketPortCounters | null;
 }
 
 export type AgentReply =

@@ -33,7 +33,7 @@ export class RemoteFabric {
   private readonly listeners = new Set<(o: Observation) => void>();
   private readonly closeListeners = new Set<() => void>();
   private nextId = 1;
-  private agentHello: AgentHello = { version: 0, vxlan: null };
+  private agentHello: AgentHello = { version: 0, vxlan: null, veth: false };
 
   private constructor(socket: Socket) {
     this.socket = socket;
@@ -75,7 +75,7 @@ export class RemoteFabric {
     return remote;
   }
 
-  /** The agent's answer to hello: its protocol version and where its VXLAN port set listens. */
+  /** The agent's answer to hello: its protocol version, where its VXLAN port set listens, veth support. */
   get hello(): AgentHello {
     return this.agentHello;
   }

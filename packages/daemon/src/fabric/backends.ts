@@ -1,14 +1,31 @@
 // Where the fabric runs, seen from havipd: in havipd's own process (a Fabric and, with --fabric-listen, a
 // VXLAN port set), or in a fabric agent reached over a Unix socket (--fabric-agent; the lab's fabric
-// namespace). Both give the spec sync a driver and the runtime its ports and counters.
-import { Fabric, VxlanPortSet, type FabricCounters, type VxlanCounters } from "@havip/fabric";
+// namespace). Both give the spec sync a driver and the runtime its ports and counters. Both take veth
+// attachments too: a packet port on an interface of the fabric's own namespace (havipd's, or the agent's).
+import {
+  Fabric,
+  VxlanPortSet,
+  warmUpFabric,
+  type FabricCounters,
+  type PacketPortCounters,
+  type VxlanCounters,
+} from "@havip/fabric";
 import type { Logger } from "pino";
+import { isVeth } from "../agent/protocol.ts";
 import { RemoteFabric } from "../agent/remote-fabric.ts";
+import { AttachmentPorts, AttachmentRefused, NoVxlanListener } from "./attachment-ports.ts";
 import { runCapture, type CaptureRequest, type CaptureResult } from "./capture-session.ts";
 import type { FabricDriver } from "../spec/sync.ts";
 import type { Attachment } from "./local-state.ts";
 
-export class NoVxlanListener extends Error {}
+export { AttachmentRefused, NoVxlanListener };
+
+export interface BackendCounters {
+  fabric: FabricCounters;
+  vxlan: VxlanCounters | null;
+  /** The sum over veth attachments; null when there are none. */
+  packet: PacketPortCounters | null;
+}
 
 export interface FabricBackend {
   readonly driver: FabricDriver;
@@ -19,7 +36,7 @@ export interface FabricBackend {
   /** Attaches (or re-attaches) a port; throws when refused. */
   plug(portId: string, attachment: Attachment): Promise<void>;
   unplug(portId: string): Promise<void>;
-  counters(): Promise<{ fabric: FabricCounters; vxlan: VxlanCounters | null }>;
+  counters(): Promise<BackendCounters>;
   /** Records what the fabric sees on a target (rejects with UnknownCaptureTarget). */
   capture(request: CaptureRequest): Promise<CaptureResult>;
   close(): Promise<void>;
@@ -32,6 +49,9 @@ export async function inProcessBackend(
   listen: { host: string; port: number } | null,
   logger: Logger,
 ): Promise<FabricBackend> {
+  // Optimise the announcement path before the first real failover (a holder change is rare, see warm-up.ts).
+  const warm = warmUpFabric();
+  logger.debug(warm, "fabric code warmed up");
   const fabric = new Fabric(undefined, {
     onObserverError: (e) => {
       logger.error({ err: e }, "fabric observer failed");
@@ -50,34 +70,33 @@ export async function inProcessBackend(
     bound = await set.open();
     logger.info({ ...bound, io: set.io }, `fabric VXLAN port set listening on ${bound.address}:${bound.port}`);
   }
-  const unplug = (portId: string) => {
-    fabric.detachPort(portId);
-    set?.removePort(portId);
-  };
+  const ports = new AttachmentPorts(fabric, set, NO_LISTENER);
   return {
     driver: fabric,
     fabric,
     vxlan: bound,
     plug(portId, a) {
-      if (set === null) return Promise.reject(new NoVxlanListener(NO_LISTENER));
-      unplug(portId);
       try {
-        fabric.attachPort(
-          set.addPort(portId, { remoteAddress: a.remoteAddress, remotePort: a.remotePort, vni: a.vni }),
-        );
+        ports.plug(portId, a);
       } catch (e) {
         return Promise.reject(e instanceof Error ? e : new Error(String(e)));
       }
       return Promise.resolve();
     },
     unplug(portId) {
-      unplug(portId);
+      ports.unplug(portId);
       return Promise.resolve();
     },
-    counters: () => Promise.resolve({ fabric: fabric.counters(), vxlan: set === null ? null : { ...set.counters } }),
+    counters: () =>
+      Promise.resolve({
+        fabric: fabric.counters(),
+        vxlan: set === null ? null : { ...set.counters },
+        packet: ports.packetCounters(),
+      }),
     capture: async (request) => runCapture(fabric, request),
     async close() {
       fabric.close();
+      ports.close();
       await set?.close();
     },
   };
@@ -96,12 +115,19 @@ export async function agentBackend(socketPath: string, logger: Logger): Promise<
     fabric: null,
     vxlan: remote.hello.vxlan,
     plug: (portId, a) => {
-      if (remote.hello.vxlan === null)
+      if (!isVeth(a) && remote.hello.vxlan === null)
         return Promise.reject(new NoVxlanListener("the fabric agent has no VXLAN port set"));
+      if (isVeth(a) && !remote.hello.veth)
+        return Promise.reject(
+          new AttachmentRefused(`cannot attach interface ${a.interface}: the fabric agent cannot open packet sockets`),
+        );
       return remote.attach(portId, a);
     },
     unplug: (portId) => remote.detach(portId),
-    counters: () => remote.counters(),
+    counters: async () => {
+      const c = await remote.counters();
+      return { fabric: c.fabric, vxlan: c.vxlan, packet: c.packet };
+    },
     capture: (r) => remote.capture(r.target, r.count, r.timeoutMs),
     close() {
       closing = true;

@@ -1,16 +1,14 @@
-// Fabric-local state: how vNICs reach the fabric (VXLAN attachments) and the internet edge. Not tenant data,
+// Fabric-local state: how vNICs reach the fabric (VXLAN or veth attachments) and the internet edge. Not tenant data,
 // so not in the control plane's store: a JSON file in the data directory, replaced atomically (write a
 // temporary file, fsync, rename) so a crash leaves either the old or the new version.
 import { open, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
+import type { AgentAttachment, VxlanAttachment } from "../agent/protocol.ts";
 
-export interface Attachment {
-  remoteAddress: string;
-  remotePort: number;
-  vni: number;
-}
+/** A VXLAN attachment (`kind` absent: the form before veth existed) or a veth one (`kind: "veth"`). */
+export type Attachment = AgentAttachment;
 
-export interface InternetEdge extends Attachment {
+export interface InternetEdge extends VxlanAttachment {
   /** The fabric's own address on the internet side, its on-link prefix and next hop. */
   ip: string;
   cidr: string;

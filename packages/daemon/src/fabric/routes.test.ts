@@ -171,7 +171,29 @@ async function scenario(mode: Mode): Promise<void> {
     vni: 100,
   });
   assert.equal(taken.json.error.code, "InvalidParameter", "one VNI and peer per vNIC");
-  assert.equal((await op<Listing>("GET", "/v1/fabric/attachments")).json.items.length, 3);
+  // The veth form: validated; an interface the fabric cannot open is refused and the VXLAN one stays.
+  const aPath = `/v1/fabric/attachments/${a.primaryVnicId}`;
+  for (const body of [
+    { interface: "no/slash" },
+    { interface: "sixteen-chars-xx" },
+    { kind: "veth", interface: "vt1", vni: 1 },
+    { kind: "tap", interface: "vt1" },
+    { kind: "vxlan", interface: "vt1" },
+  ]) {
+    const r = await op("PUT", aPath, body);
+    assert.equal(r.json.error.code, "InvalidParameter", JSON.stringify(body));
+  }
+  const missing = await op<{ error: { code: string; message: string } }>("PUT", aPath, { interface: "hvnone0" });
+  assert.equal(missing.json.error.code, "InvalidParameter");
+  assert.match(missing.json.error.message, /cannot attach interface hvnone0/);
+  const listed = (
+    await op<{ items: { vnicId: string; vni?: number; kind?: string }[] }>("GET", "/v1/fabric/attachments")
+  ).json.items;
+  assert.equal(listed.length, 3);
+  assert.deepEqual(
+    listed.filter((x) => x.vnicId === a.primaryVnicId).map((x) => [x.kind, x.vni]),
+    [[undefined, 100]],
+  );
 
   const send = (d: RunningDaemon, i: Instance, frame: Uint8Array) => {
     vtepOf.get(i.primaryVnicId)!.send(d.fabric.vxlan!.port, vni.get(i.primaryVnicId)!, frame);

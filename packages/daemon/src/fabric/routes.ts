@@ -5,7 +5,7 @@ import { ApiError, type buildApiServer, type ControlService } from "@havip/contr
 import { SpecError } from "@havip/fabric";
 import { registerHaVipCountersRoute } from "./havip-counters-route.ts";
 import type { Attachment, InternetEdge } from "./local-state.ts";
-import { EDGE_MAC, NoVxlanListener, type FabricRuntime } from "./runtime.ts";
+import { AttachmentRefused, EDGE_MAC, NoVxlanListener, type FabricRuntime } from "./runtime.ts";
 
 type ApiServer = Awaited<ReturnType<typeof buildApiServer>>;
 
@@ -13,6 +13,8 @@ const OPERATOR = { access: "operator" } as const;
 const VNIC_ID = /^eni-[0-9a-f]{17}$/;
 const DOTTED_QUAD = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
+/** A Linux interface name: 1–15 characters, no '/', ':', whitespace; not "." or "..". */
+const INTERFACE = /^(?!\.\.?$)[A-Za-z0-9_.-]{1,15}$/;
 const VXLAN_PORT = 4789;
 
 function invalid(message: string): never {
@@ -43,7 +45,7 @@ function integer(body: Record<string, unknown>, field: string, min: number, max:
   return v;
 }
 
-function attachmentOf(body: Record<string, unknown>): Attachment {
+function vxlanAttachmentOf(body: Record<string, unknown>) {
   return {
     remoteAddress: address(body, "remoteAddress"),
     remotePort: integer(body, "remotePort", 1, 65535, VXLAN_PORT),
@@ -53,6 +55,25 @@ function attachmentOf(body: Record<string, unknown>): Attachment {
 
 const ATTACHMENT_FIELDS = ["remoteAddress", "remotePort", "vni"] as const;
 
+/**
+ * A vNIC attachment: VXLAN `{remoteAddress, remotePort?, vni}`, or veth `{interface}` (an interface in the
+ * fabric's namespace); `kind` ("vxlan" or "veth") may say which, and must agree with the fields.
+ */
+function attachmentOf(body: Record<string, unknown>): Attachment {
+  const kind = body.kind ?? ("interface" in body ? "veth" : "vxlan");
+  if (kind === "veth") {
+    only(body, ["kind", "interface"]);
+    const name = body.interface;
+    if (typeof name !== "string" || !INTERFACE.test(name)) {
+      invalid("interface must be an interface name (1–15 letters, digits, '_', '.' or '-').");
+    }
+    return { kind: "veth", interface: name };
+  }
+  if (kind !== "vxlan") invalid('kind must be "vxlan" or "veth".');
+  only(body, ["kind", ...ATTACHMENT_FIELDS]);
+  return vxlanAttachmentOf(body); // stored without `kind`, as before veth existed
+}
+
 function internetOf(body: Record<string, unknown>): InternetEdge {
   only(body, [...ATTACHMENT_FIELDS, "ip", "cidr", "gateway", "mac"]);
   const cidr = body.cidr;
@@ -60,7 +81,7 @@ function internetOf(body: Record<string, unknown>): InternetEdge {
   const mac = body.mac ?? EDGE_MAC;
   if (typeof mac !== "string" || !MAC.test(mac)) invalid('mac must be a MAC address ("02:00:00:00:ff:01").');
   return {
-    ...attachmentOf(body),
+    ...vxlanAttachmentOf(body),
     ip: address(body, "ip"),
     cidr,
     gateway: body.gateway === undefined || body.gateway === null ? null : address(body, "gateway"),
@@ -70,9 +91,9 @@ function internetOf(body: Record<string, unknown>): InternetEdge {
 
 /** Failures of the fabric side become API errors; anything else goes to the generic handler. */
 function fabricError(e: unknown): never {
-  if (e instanceof NoVxlanListener) invalid(`${e.message}.`);
+  if (e instanceof NoVxlanListener || e instanceof AttachmentRefused) invalid(`${e.message}.`);
   if (e instanceof SpecError) invalid(`The fabric refused it: ${e.problems.join("; ")}.`);
-  if (e instanceof Error && /already attached|exists/.test(e.message)) invalid(e.message);
+  if (e instanceof Error && /already attached|exists|cannot attach interface/.test(e.message)) invalid(e.message);
   throw e;
 }
 
@@ -90,9 +111,7 @@ export function registerFabricRoutes(app: ApiServer, runtime: FabricRuntime, ser
     async (request) => {
       const { vnicId } = request.params;
       if (!VNIC_ID.test(vnicId)) throw new ApiError("InvalidId", `"${vnicId}" is not a vNIC id (eni-…).`);
-      const body = object(request.body);
-      only(body, ATTACHMENT_FIELDS);
-      const attachment = attachmentOf(body);
+      const attachment = attachmentOf(object(request.body));
       // Only vNICs that exist: the control plane answers NotFound otherwise.
       await service.getVnic({ kind: "operator" }, vnicId);
       await runtime.attach(vnicId, attachment).catch(fabricError);

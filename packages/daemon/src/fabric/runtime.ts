@@ -2,11 +2,19 @@
 // control plane (spec/sync.ts), plus the fabric-local state the operator sets — vNIC attachments and the
 // internet edge — kept in the data directory and restored at start.
 import type { ControlService } from "@havip/control";
-import type { Fabric, FabricCounters, InternetSpec, VxlanCounters } from "@havip/fabric";
+import type { Fabric, InternetSpec } from "@havip/fabric";
 import type { Logger } from "pino";
 import { portOfVnic } from "../spec/compile.ts";
 import { startSpecSync, type SpecSync } from "../spec/sync.ts";
-import { agentBackend, inProcessBackend, NoVxlanListener, type FabricBackend } from "./backends.ts";
+import { isVeth } from "../agent/protocol.ts";
+import {
+  agentBackend,
+  AttachmentRefused,
+  inProcessBackend,
+  NoVxlanListener,
+  type BackendCounters,
+  type FabricBackend,
+} from "./backends.ts";
 import type { CaptureRequest, CaptureResult } from "./capture-session.ts";
 import {
   loadLocalState,
@@ -16,7 +24,7 @@ import {
   type InternetEdge,
 } from "./local-state.ts";
 
-export { NoVxlanListener };
+export { AttachmentRefused, NoVxlanListener };
 
 /** The VPC router's MAC: one for the whole fabric (it answers ARP for every gateway address). */
 export const ROUTER_MAC = "02:00:00:00:00:01";
@@ -38,7 +46,7 @@ export interface FabricRuntime {
   detach(vnicId: string): Promise<boolean>;
   internet(): InternetEdge | null;
   setInternet(edge: InternetEdge | null): Promise<void>;
-  counters(): Promise<{ fabric: FabricCounters; vxlan: VxlanCounters | null }>;
+  counters(): Promise<BackendCounters>;
   /** Records what the fabric sees on a target until `count` frames or the timeout (UnknownCaptureTarget). */
   capture(request: CaptureRequest): Promise<CaptureResult>;
   /** Resolves once every holder observation so far is recorded in the control plane. */
@@ -83,18 +91,27 @@ export async function startFabric(
     }
   };
 
-  // Restore what the data directory remembers (a restart keeps the vNICs' ports).
-  if (backend.vxlan !== null) {
-    try {
-      for (const [vnicId, a] of Object.entries(state.attachments)) await backend.plug(portOfVnic(vnicId), a);
-      if (state.internet !== null) await backend.plug(INTERNET_PORT, state.internet);
-    } catch (e) {
-      sync.stop();
-      await backend.close();
-      throw e;
+  // Restore what the data directory remembers (a restart keeps the vNICs' ports). VXLAN attachments need a
+  // VXLAN port set; veth attachments only their interface.
+  const vxlanOk = backend.vxlan !== null;
+  const restorable = Object.entries(state.attachments).filter(([, a]) => vxlanOk || isVeth(a));
+  try {
+    for (const [vnicId, a] of restorable) {
+      await backend.plug(portOfVnic(vnicId), a).catch((e: unknown) => {
+        // An interface gone with its instance must not keep havipd from starting: the attachment stays
+        // recorded (PUT it again, or DELETE it) and the vNIC is unreachable meanwhile.
+        if (!isVeth(a)) throw e;
+        logger.warn({ vnicId, ...a, err: e }, `veth attachment of ${vnicId} not restored`);
+      });
     }
-  } else if (Object.keys(state.attachments).length > 0 || state.internet !== null) {
-    logger.warn("the data directory has fabric attachments, but the fabric has no VXLAN port set: not restored");
+    if (vxlanOk && state.internet !== null) await backend.plug(INTERNET_PORT, state.internet);
+  } catch (e) {
+    sync.stop();
+    await backend.close();
+    throw e;
+  }
+  if (restorable.length < Object.keys(state.attachments).length || (!vxlanOk && state.internet !== null)) {
+    logger.warn("the data directory has VXLAN attachments, but the fabric has no VXLAN port set: not restored");
   }
 
   let saving: Promise<void> = Promise.resolve();

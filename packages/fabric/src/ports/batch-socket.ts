@@ -1,5 +1,6 @@
-// Batched UDP I/O through the fabric's native addon (packages/fabric/native/batch-udp.c): datagrams arrive in
-// batches (one recvmmsg, one JS call) in a receive ring, and leave from a send ring in batches (one sendmmsg).
+// Batched I/O through the fabric's native addon (packages/fabric/native/batch-udp.c): UDP datagrams, or the raw
+// Ethernet frames of one interface (an AF_PACKET socket), arrive in batches (one recvmmsg, one JS call) in a
+// receive ring, and leave from a send ring in batches (one sendmmsg).
 // The rings are ArrayBuffers made once by the addon; this class makes a Buffer view per slot once, so nothing
 // is allocated per datagram. The addon is optional: `loadBatchUdp` says why when it cannot be loaded.
 import { createRequire } from "node:module";
@@ -31,6 +32,8 @@ interface NativeSocket {
 
 export interface BatchUdpAddon {
   open(address: string, port: number, bufferBytes: number, onBatch: (count: number) => void): NativeSocket;
+  /** An AF_PACKET socket bound to `ifname` (absent from an addon built before it existed). */
+  openPacket?(ifname: string, bufferBytes: number, onBatch: (count: number) => void): NativeSocket;
   flush(handle: object, count: number): number;
   close(handle: object): void;
 }
@@ -86,9 +89,10 @@ export interface BatchSocketCounters {
   truncated: number;
 }
 
-export interface BatchSocketOptions {
-  address: string;
-  port: number;
+/** A UDP socket bound to (address, port), or a packet socket bound to one interface (`interface`). */
+export type BatchSocketOptions = BatchSocketCommon & ({ address: string; port: number } | { interface: string });
+
+interface BatchSocketCommon {
   /** SO_RCVBUF and SO_SNDBUF in bytes. */
   bufferBytes: number;
   /**
@@ -99,7 +103,7 @@ export interface BatchSocketOptions {
 }
 
 export class BatchSocket {
-  /** The bound UDP port. */
+  /** The bound UDP port (0 for a packet socket). */
   readonly port: number;
   /** Bytes a slot holds: the largest datagram carried either way. */
   readonly slotSize: number;
@@ -125,9 +129,15 @@ export class BatchSocket {
   constructor(addon: BatchUdpAddon, options: BatchSocketOptions) {
     this.addon = addon;
     this.onBatch = options.onBatch;
-    this.native = addon.open(options.address, options.port, options.bufferBytes, (count) => {
+    const onBatch = (count: number) => {
       this.deliver(count);
-    });
+    };
+    if ("interface" in options) {
+      if (addon.openPacket === undefined) throw new Error("the batch-udp addon has no openPacket (rebuild it)");
+      this.native = addon.openPacket(options.interface, options.bufferBytes, onBatch);
+    } else {
+      this.native = addon.open(options.address, options.port, options.bufferBytes, onBatch);
+    }
     const n = this.native;
     this.port = n.port;
     this.slotSize = n.slotSize;
