@@ -166,6 +166,44 @@ async function runModule(name: Benchmark, quick: boolean): Promise<HeadlineRow[]
   return headlines(report);
 }
 
+/** The headline rows of a benchmark from its result file (what `--summary` reads instead of running it). */
+function fromFile(name: Benchmark, quick: boolean): { rows: HeadlineRow[]; at: string } | "missing" {
+  const base = name === "fabric" ? "fabric-pipeline" : name;
+  const file = new URL(`${base}${quick ? "-quick" : ""}.json`, RESULTS);
+  if (!existsSync(file)) return "missing";
+  const json = JSON.parse(readFileSync(file, "utf8")) as { at?: string };
+  const rows =
+    name === "fabric"
+      ? pipelineHeadlines(json as Parameters<typeof pipelineHeadlines>[0])
+      : headlines(json as unknown as BenchReport);
+  return { rows, at: json.at ?? "unknown" };
+}
+
+/** `--summary`: rebuilds summary.md from the result files of the named benchmarks (all by default). */
+function summariseFiles(chosen: readonly Benchmark[], quick: boolean): number {
+  const rows: HeadlineRow[] = [];
+  const outcomes: Outcome[] = [];
+  const measured: string[] = [];
+  for (const bench of chosen) {
+    const got = fromFile(bench, quick);
+    if (got === "missing") {
+      outcomes.push({ bench, status: "missing", detail: "no result file: run it first" });
+      continue;
+    }
+    rows.push(...got.rows);
+    measured.push(`${bench} ${got.at}`);
+    outcomes.push({ bench, status: "ok" });
+  }
+  const file = new URL(quick ? "summary-quick.md" : "summary.md", RESULTS);
+  const summary = renderSummary(rows, outcomes, quick).replace(
+    /^Measured [^\n]*$/m,
+    `Summarised from bench/results/ (measured: ${measured.join("; ")}) on ${String(machine().cpu)}, ${String(machine().cores)} cores.`,
+  );
+  writeFileSync(file, summary);
+  process.stdout.write(`${summary}\n  → ${file.pathname}\n`);
+  return outcomes.some((o) => o.status !== "ok") ? 1 : 0;
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   const quick = argv.includes("--quick");
   const named = argv.filter((a) => !a.startsWith("--"));
@@ -175,6 +213,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   const chosen = named.length === 0 ? BENCHMARKS : BENCHMARKS.filter((b) => named.includes(b));
+  if (argv.includes("--summary")) return summariseFiles(chosen, quick);
   const rows: HeadlineRow[] = [];
   const outcomes: Outcome[] = [];
   for (const bench of chosen) {
