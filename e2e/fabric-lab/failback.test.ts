@@ -39,6 +39,10 @@ test("failback with and without preemption", rootOnly("fabric-lab failback"), as
     await lab.stopKeepalived("vm-a");
     assert.equal((await net.holderIs("vm-b")).generation, g0 + 1);
     await servedBy("vm-b");
+    // keepalived repeats its gratuitous ARPs garp_master_delay (1 s) after becoming MASTER. A vm-A that took over
+    // inside that second would lose the address to vm-B's repeat for a moment (the fabric follows the last
+    // announcer) and win it back with its own repeat: two more generations. Let vm-B's repeat pass first.
+    await sleep(1500);
     await lab.startKeepalived("vm-a", config("vm-a", false));
     const back = await net.holderIs("vm-a");
     assert.equal(back.generation, g0 + 2);
