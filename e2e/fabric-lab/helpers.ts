@@ -377,3 +377,26 @@ export async function echoFrom(
   const r = await lab.execResult(from, process.execPath, args);
   return r.code === 0 && r.stdout !== "" ? (JSON.parse(r.stdout) as { address: string }) : undefined;
 }
+
+// A TCP transfer checked end to end (node scripts run in lab namespaces with `node -e`).
+/** Accepts one connection on port 5201, answers its length and SHA-256 when the sender is done. */
+export const TCP_SINK = `
+const net = require("node:net"), crypto = require("node:crypto");
+const server = net.createServer((s) => {
+  const hash = crypto.createHash("sha256"); let bytes = 0;
+  s.on("data", (c) => { bytes += c.length; hash.update(c); });
+  s.on("end", () => { s.end(JSON.stringify({ bytes, sha256: hash.digest("hex") })); server.close(); });
+});
+server.listen(5201, process.argv[1], () => console.log('"listening"'));`;
+
+/** Sends argv[2] random bytes to port 5201 and prints what it sent (SHA-256) and what the sink says it got. */
+export const TCP_SOURCE = `
+const net = require("node:net"), crypto = require("node:crypto");
+const data = crypto.randomBytes(Number(process.argv[2]));
+const sent = crypto.createHash("sha256").update(data).digest("hex");
+const s = net.connect({ host: process.argv[1], port: 5201 }); let answer = "";
+s.setEncoding("utf8").on("data", (c) => { answer += c; });
+s.on("end", () => process.stdout.write(JSON.stringify({ sent, got: JSON.parse(answer) })));
+s.on("error", (e) => { console.error(String(e)); process.exit(2); });
+s.end(data);
+setTimeout(() => process.exit(3), 30000).unref();`;

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { INTERNET_DEFAULTS } from "@havip/lab";
-import { CaseLab, rootOnly, type CaseVm } from "./helpers.ts";
+import { CaseLab, rootOnly, type CaseVm, TCP_SINK, TCP_SOURCE } from "./helpers.ts";
 
 const JUMBO = 8950;
 
@@ -18,28 +18,6 @@ function vms(suffix: string, vniBase: number): CaseVm[] {
     vni: vniBase + i,
   }));
 }
-
-/** Accepts one connection on port 5201, answers its length and SHA-256 when the sender is done. */
-const TCP_SINK = `
-const net = require("node:net"), crypto = require("node:crypto");
-const server = net.createServer((s) => {
-  const hash = crypto.createHash("sha256"); let bytes = 0;
-  s.on("data", (c) => { bytes += c.length; hash.update(c); });
-  s.on("end", () => { s.end(JSON.stringify({ bytes, sha256: hash.digest("hex") })); server.close(); });
-});
-server.listen(5201, process.argv[1], () => console.log('"listening"'));`;
-
-/** Sends argv[2] random bytes to port 5201 and prints what it sent (SHA-256) and what the sink says it got. */
-const TCP_SOURCE = `
-const net = require("node:net"), crypto = require("node:crypto");
-const data = crypto.randomBytes(Number(process.argv[2]));
-const sent = crypto.createHash("sha256").update(data).digest("hex");
-const s = net.connect({ host: process.argv[1], port: 5201 }); let answer = "";
-s.setEncoding("utf8").on("data", (c) => { answer += c; });
-s.on("end", () => process.stdout.write(JSON.stringify({ sent, got: JSON.parse(answer) })));
-s.on("error", (e) => { console.error(String(e)); process.exit(2); });
-s.end(data);
-setTimeout(() => process.exit(3), 30000).unref();`;
 
 /** `ping -M do` (DF set, no local fragmentation) of `size` payload bytes; resolves with the exit code and output. */
 async function ping(run: CaseLab, from: string, to: string, size: number, count = 3) {

@@ -11,7 +11,7 @@ import type { TestContext } from "node:test";
 import { createLab, labDown, type Lab } from "@havip/lab";
 import type { HaVip, Instance } from "@havip/control";
 import { assertNothingLeft, eventually, namespaceInodes, removeDir, tempStateDir, testPrefix } from "../lab/helpers.ts";
-import { gratuitousArp, LabDaemon, rootOnly, startAgent, type Layout } from "./helpers.ts";
+import { gratuitousArp, LabDaemon, rootOnly, startAgent, type Layout, TCP_SINK, TCP_SOURCE } from "./helpers.ts";
 
 const HAVIP_IP = "10.0.1.50";
 const VMS = [
@@ -19,28 +19,6 @@ const VMS = [
   { lab: "vm-b", name: "vm-B", ip: "10.0.1.12", vni: 6102, attach: "veth" },
   { lab: "vm-c", name: "vm-C", ip: "10.0.1.13", vni: 6103, attach: "vxlan" },
 ] as const;
-
-/** Accepts one connection on port 5201, answers its length and SHA-256 when the sender is done. */
-const TCP_SINK = `
-const net = require("node:net"), crypto = require("node:crypto");
-const server = net.createServer((s) => {
-  const hash = crypto.createHash("sha256"); let bytes = 0;
-  s.on("data", (c) => { bytes += c.length; hash.update(c); });
-  s.on("end", () => { s.end(JSON.stringify({ bytes, sha256: hash.digest("hex") })); server.close(); });
-});
-server.listen(5201, process.argv[1], () => console.log('"listening"'));`;
-
-/** Sends argv[2] random bytes to port 5201 and prints what it sent (SHA-256) and what the sink says it got. */
-const TCP_SOURCE = `
-const net = require("node:net"), crypto = require("node:crypto");
-const data = crypto.randomBytes(Number(process.argv[2]));
-const sent = crypto.createHash("sha256").update(data).digest("hex");
-const s = net.connect({ host: process.argv[1], port: 5201 }); let answer = "";
-s.setEncoding("utf8").on("data", (c) => { answer += c; });
-s.on("end", () => process.stdout.write(JSON.stringify({ sent, got: JSON.parse(answer) })));
-s.on("error", (e) => { console.error(String(e)); process.exit(2); });
-s.end(data);
-setTimeout(() => process.exit(3), 30000).unref();`;
 
 interface Attachment {
   vnicId: string;
