@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import dgram from "node:dgram";
 import { after, before, describe, it, test } from "node:test";
 import fc from "fast-check";
-import { BatchSocket, ipv4ToUint32, loadBatchUdp, type BatchUdpAddon } from "./batch-socket.ts";
+import { BatchSocket, copyFrame, ipv4ToUint32, loadBatchUdp, type BatchUdpAddon } from "./batch-socket.ts";
 
 const LOOPBACK = 0x7f000001;
 const load = loadBatchUdp();
@@ -219,5 +219,26 @@ describe("BatchSocket", { skip: load.reason ?? false }, () => {
     const again = new BatchSocket(addon, { address: "127.0.0.1", port, bufferBytes: 0, onBatch: () => undefined });
     again.close();
     await Promise.resolve();
+  });
+});
+
+describe("copyFrame", () => {
+  it("copies exactly the frame's first len bytes at the offset, small and large, whole or part of the buffer", () => {
+    for (const len of [1, 60, 256, 257, 1514, 9014]) {
+      const frame = new Uint8Array(len + 100).map((_, i) => (i * 7 + 3) & 0xff);
+      for (const source of [frame, frame.subarray(0, len)]) {
+        const slot = new Uint8Array(len + 20).fill(0xee);
+        copyFrame(slot, 8, source, len);
+        assert.deepEqual(slot.subarray(8, 8 + len), frame.subarray(0, len));
+        assert.ok(
+          slot.subarray(0, 8).every((b) => b === 0xee),
+          "nothing written before the offset",
+        );
+        assert.ok(
+          slot.subarray(8 + len).every((b) => b === 0xee),
+          "nothing written after the frame",
+        );
+      }
+    }
   });
 });

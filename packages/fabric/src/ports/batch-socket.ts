@@ -77,6 +77,20 @@ export function ipv4ToUint32(address: string): number {
   return value;
 }
 
+/** Frames up to this many bytes are copied byte by byte: no view object per frame on the hot path. */
+const LOOP_COPY_MAX = 256;
+
+/**
+ * Copies `frame[0, len)` into `slot` at `offset`. The fabric hands ports a reused buffer larger than the frame;
+ * a `subarray` view per frame would be an allocation per datagram, so small frames (most of them) are copied in
+ * a loop and only large ones, where the copy dwarfs a view, go through `set`.
+ */
+export function copyFrame(slot: Uint8Array, offset: number, frame: Uint8Array, len: number): void {
+  if (len === frame.length) slot.set(frame, offset);
+  else if (len <= LOOP_COPY_MAX) for (let i = 0; i < len; i++) slot[offset + i] = frame[i]!;
+  else slot.set(frame.subarray(0, len), offset);
+}
+
 export interface BatchSocketCounters {
   sent: number;
   sendErrors: number;

@@ -8,7 +8,7 @@
 // Frames must arrive whole: the interface's end must not coalesce (GRO) or hand over unsegmented (GSO/TSO)
 // frames or leave checksums to hardware (`ethtool -K <if> gro off gso off tso off tx off`, on both ends).
 import { ETH_HEADER_LEN } from "@havip/wire";
-import { BatchSocket, loadBatchUdp, type BatchUdpAddon } from "./batch-socket.ts";
+import { BatchSocket, copyFrame, loadBatchUdp, type BatchUdpAddon } from "./batch-socket.ts";
 import type { FrameReceiver, Port } from "./port.ts";
 
 export interface PacketPortOptions {
@@ -91,7 +91,7 @@ export class PacketPort implements Port {
       this.own.oversize++;
       return;
     }
-    s.sendSlot().set(len === frame.length ? frame : frame.subarray(0, len), 0);
+    copyFrame(s.sendSlot(), 0, frame, len);
     s.commit(len, 0, 0);
   }
 

@@ -14,7 +14,7 @@
 import dgram from "node:dgram";
 import { isIPv4 } from "node:net";
 import { ETH_HEADER_LEN, VXLAN_HEADER_LEN, VXLAN_PORT, readVni, writeVxlanHeader } from "@havip/wire";
-import { BatchSocket, ipv4ToUint32, loadBatchUdp, type BatchUdpAddon } from "./batch-socket.ts";
+import { BatchSocket, copyFrame, ipv4ToUint32, loadBatchUdp, type BatchUdpAddon } from "./batch-socket.ts";
 import type { FrameReceiver, Port } from "./port.ts";
 
 /** How a port set moves datagrams: "auto" picks "batch" when the native addon loads, else "dgram". */
@@ -299,7 +299,7 @@ export class VxlanPortSet {
       // The copy into the send ring replaces a Buffer per datagram.
       const slot = batch.sendSlot();
       slot.set(port.header, 0);
-      slot.set(len === frame.length ? frame : frame.subarray(0, len), VXLAN_HEADER_LEN);
+      copyFrame(slot, VXLAN_HEADER_LEN, frame, len);
       batch.commit(size, port.remoteAddress32, port.attachment.remotePort);
       return;
     }
