@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { udpFrame } from "@havip/testkit";
-import { client, parseExposition, sampleValue, until, world, type Mode, type Sample } from "./metrics-test-support.ts";
+import { client, parseExposition, sampleValue, until, world, type Mode, type Sample } from "./test-support.ts";
 
 describe("parseExposition", () => {
   it("reads names, escaped labels and special values, and refuses what is not a sample", () => {

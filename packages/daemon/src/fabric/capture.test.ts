@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { checkFrame, ip, mac } from "@havip/testkit";
 import { readPcap } from "@havip/wire";
-import { until, world, type Call, type Mode, type Reply, type World } from "../metrics-test-support.ts";
+import { until, world, type Call, type Mode, type Reply, type World } from "../test-support.ts";
 import { PCAP_MEDIA_TYPE } from "./capture.ts";
 
 /** Starts a capture and keeps `poke` going until it answers (the tap is installed after auth and lookups). */
@@ -97,7 +97,7 @@ describe("POST /v1/captures", () => {
       assert.deepEqual(await code(w.op, { target: w.havip.id, timeoutMs: 300_001 }), [400, "InvalidParameter"]);
       assert.deepEqual(await code(w.op, { target: w.havip.id, extra: 1 }), [400, "InvalidParameter"]);
       assert.deepEqual(await code(w.op, {}), [400, "InvalidParameter"]);
-      const anonymous = await (await import("../metrics-test-support.ts")).client(w.daemon.url, null)(
+      const anonymous = await (await import("../test-support.ts")).client(w.daemon.url, null)(
         "POST",
         "/v1/captures",
         {

@@ -1,26 +1,32 @@
 // havipd with its in-process fabric, end to end over loopback: vNICs attached through the operator endpoints
 // as VXLAN peers (UDP sockets here), announcements through the fabric, and the API following within ms.
 import assert from "node:assert/strict";
-import dgram from "node:dgram";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import type { HaVip, HolderHistoryEntry, Instance, Page } from "@havip/control";
 import { checkFrame, gratuitousArp, ip, tcpFrame } from "@havip/testkit";
-import { VXLAN_HEADER_LEN, readVni, writeVxlanHeader } from "@havip/wire";
 import { startDaemon, type RunningDaemon } from "../daemon.ts";
 import { resolveDatabase } from "../database-url.ts";
 import { createLogging } from "../log.ts";
 import type { DaemonOptions } from "../options.ts";
 import { startFabricAgent } from "../agent/fabric-agent.ts";
 import type { FabricLocalState } from "./local-state.ts";
+import { Vtep, until } from "../test-support.ts";
 
 const OPERATOR_TOKEN = "operator-token-for-fabric-tests";
 const cleanups: (() => Promise<void>)[] = [];
 after(async () => {
   for (const c of cleanups.reverse()) await c();
 });
+
+/** A loopback VTEP (test-support's), closed after the suite. */
+async function openVtep(): Promise<Vtep> {
+  const v = await new Vtep().open();
+  cleanups.push(() => v.close());
+  return v;
+}
 
 type Mode = "in-process" | "agent";
 
@@ -68,47 +74,6 @@ function client(d: RunningDaemon, token: string | null): Call {
   };
 }
 
-/** A VXLAN peer on loopback standing in for an instance's kernel VXLAN device. */
-class Vtep {
-  readonly socket = dgram.createSocket("udp4");
-  readonly received: { vni: number; frame: Uint8Array }[] = [];
-  port = 0;
-  async open(): Promise<this> {
-    this.socket.on("message", (msg) => {
-      this.received.push({ vni: readVni(msg, 0), frame: new Uint8Array(msg.subarray(VXLAN_HEADER_LEN)) });
-    });
-    await new Promise<void>((resolve) => {
-      this.socket.bind(0, "127.0.0.1", resolve);
-    });
-    this.port = this.socket.address().port;
-    cleanups.push(
-      () =>
-        new Promise((resolve) =>
-          this.socket.close(() => {
-            resolve();
-          }),
-        ),
-    );
-    return this;
-  }
-  send(to: number, vni: number, frame: Uint8Array): void {
-    const buf = new Uint8Array(VXLAN_HEADER_LEN + frame.length);
-    writeVxlanHeader(buf, 0, vni);
-    buf.set(frame, VXLAN_HEADER_LEN);
-    this.socket.send(buf, to, "127.0.0.1");
-  }
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 2000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
-
 async function scenario(mode: Mode): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), "havipd-fabric-"));
   cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
@@ -146,7 +111,7 @@ async function scenario(mode: Mode): Promise<void> {
     [b.primaryVnicId, 101],
     [c.primaryVnicId, 102],
   ]);
-  for (const i of [a, b, c]) vtepOf.set(i.primaryVnicId, await new Vtep().open());
+  for (const i of [a, b, c]) vtepOf.set(i.primaryVnicId, await openVtep());
   const bad = await op("PUT", `/v1/fabric/attachments/${a.primaryVnicId}`, { remoteAddress: "x", vni: 1 });
   assert.equal(bad.json.error.code, "InvalidParameter");
   const unknown = await op("PUT", "/v1/fabric/attachments/eni-00000000000000000", {
@@ -266,7 +231,7 @@ async function scenario(mode: Mode): Promise<void> {
 
   // The internet edge: validated, applied, kept.
   const edge = { ip: "203.0.113.1", cidr: "203.0.113.0/24", gateway: "203.0.113.254", remoteAddress: "127.0.0.1" };
-  const internetVtep = await new Vtep().open();
+  const internetVtep = await openVtep();
   const badEdge = await op("PUT", "/v1/fabric/internet", { ...edge, cidr: "203.0.113.0/33", vni: 200 });
   assert.equal(badEdge.json.error.code, "InvalidParameter");
   const okEdge = await op("PUT", "/v1/fabric/internet", { ...edge, remotePort: internetVtep.port, vni: 200 });

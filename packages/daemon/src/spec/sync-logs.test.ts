@@ -6,7 +6,7 @@ import { openControlService, type Actor } from "@havip/control";
 import { Fabric } from "@havip/fabric";
 import { MemoryPort, gratuitousArp } from "@havip/testkit";
 import { pino } from "pino";
-import { until, world } from "../metrics-test-support.ts";
+import { until, world } from "../test-support.ts";
 import { startSpecSync } from "./sync.ts";
 
 function hasFields(record: Record<string, unknown>, expected: Record<string, unknown>): void {

@@ -1,4 +1,4 @@
-// Shared by the /metrics and /v1/captures tests (not exported by the package): havipd in-process with its fabric
+// Shared by the daemon's tests (not exported by the package): havipd in-process with its fabric
 // on loopback (or driving a fabric agent), instances attached as VXLAN peers the test owns, and a small parser
 // of the Prometheus text exposition.
 import assert from "node:assert/strict";
