@@ -97,13 +97,9 @@ describe("POST /v1/captures", () => {
       assert.deepEqual(await code(w.op, { target: w.havip.id, timeoutMs: 300_001 }), [400, "InvalidParameter"]);
       assert.deepEqual(await code(w.op, { target: w.havip.id, extra: 1 }), [400, "InvalidParameter"]);
       assert.deepEqual(await code(w.op, {}), [400, "InvalidParameter"]);
-      const anonymous = await (await import("../test-support.ts")).client(w.daemon.url, null)(
-        "POST",
-        "/v1/captures",
-        {
-          target: w.havip.id,
-        },
-      );
+      const anonymous = await (await import("../test-support.ts")).client(w.daemon.url, null)("POST", "/v1/captures", {
+        target: w.havip.id,
+      });
       assert.equal(anonymous.status, 401);
     } finally {
       await w.close();
