@@ -45,7 +45,16 @@ test("failback with and without preemption", rootOnly("fabric-lab failback"), as
     await sleep(1500);
     await lab.startKeepalived("vm-a", config("vm-a", false));
     const back = await net.holderIs("vm-a");
-    assert.equal(back.generation, g0 + 2);
+    const history = await net.tenant<{ items: { generation: number; vnicId: string | null; at: string }[] }>(
+      "GET",
+      `/v1/havips/${net.havip.id}/history?limit=100`,
+    );
+    const who = new Map([...["vm-a", "vm-b"]].map((n) => [net.vnicOf(n), n]));
+    const story = history.items
+      .filter((h) => h.generation > g0)
+      .map((h) => `${h.generation} ${who.get(h.vnicId ?? "") ?? h.vnicId} ${h.at}`)
+      .join("; ");
+    assert.equal(back.generation, g0 + 2, `holder changes after generation ${g0}: ${story}`);
     await servedBy("vm-a");
     await eventually("vm-B to step back to BACKUP", 5000, () =>
       Promise.resolve(lab.vrrpState("vm-b") === "BACKUP" ? true : undefined),

@@ -266,7 +266,7 @@ describe("pipeline properties", () => {
   it("keeps at most one holder per HAVIP, always one that may claim it, under any sequence of announcements", () => {
     const claimant = fc.record({
       vm: anyOf(VMS),
-      form: anyOf(["request", "reply", "unicast-reply", "spoofed-member-mac"] as const),
+      form: anyOf(["request", "reply", "unicast-reply", "conflict-answer", "spoofed-member-mac"] as const),
       wait: fc.integer({ min: 0, max: 400 }),
     });
     fc.assert(
@@ -279,17 +279,27 @@ describe("pipeline properties", () => {
         let seq = 0;
         for (const s of steps) {
           const m = s.form === "spoofed-member-mac" ? (s.vm.id === VM.A.id ? VM.B.mac : VM.A.mac) : s.vm.mac;
+          const before = h.fabric.holderOf(HAVIP.id);
           const frame =
-            s.form === "unicast-reply"
+            s.form === "conflict-answer"
               ? arpFrame({
                   op: "reply",
                   src: m,
-                  dst: ROUTER_MAC,
+                  dst: HAVIP.virtualMac,
                   senderIp: HAVIP.ip,
-                  targetMac: ROUTER_MAC,
-                  targetIp: "10.0.1.1",
+                  targetMac: HAVIP.virtualMac,
+                  targetIp: HAVIP.ip,
                 })
-              : gratuitousArp({ mac: m, ip: HAVIP.ip, op: s.form === "reply" ? "reply" : "request" });
+              : s.form === "unicast-reply"
+                ? arpFrame({
+                    op: "reply",
+                    src: m,
+                    dst: ROUTER_MAC,
+                    senderIp: HAVIP.ip,
+                    targetMac: ROUTER_MAC,
+                    targetIp: "10.0.1.1",
+                  })
+                : gratuitousArp({ mac: m, ip: HAVIP.ip, op: s.form === "reply" ? "reply" : "request" });
           h.port(s.vm.port).inject(frame);
           h.clock.advance(s.wait);
           const holder = h.fabric.holderOf(HAVIP.id);
@@ -298,6 +308,8 @@ describe("pipeline properties", () => {
             `holder ${holder?.vnicId}`,
           );
           assert.equal(holder?.generation ?? 0, changes);
+          // An answer to an announcement (unicast, target = sender = the HAVIP) never moves the holder.
+          if (s.form === "conflict-answer") assert.deepEqual(holder, before);
           // Traffic to the HAVIP reaches exactly the holder (or nobody).
           h.drain();
           h.port(VM.CLIENT.port).inject(

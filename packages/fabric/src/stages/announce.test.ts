@@ -15,6 +15,36 @@ describe("announcements", () => {
     assert.equal(h.fabric.lastOutcome().verdict, "consumed");
   });
 
+  it("does not hand the address back when the former holder answers the new holder's flooded announcement", () => {
+    // Seen with keepalived on a loaded machine: vm-B takes over, and vm-A, whose keepalived has not yet removed
+    // the address, answers the flooded gratuitous ARP (sender = the virtual MAC) with a unicast reply "10.0.1.50
+    // is-at vm-A". That reply answers an announcement; it is not one.
+    const h = harness();
+    h.port(VM.A.port).inject(gratuitousArp({ mac: VM.A.mac, ip: HAVIP.ip }));
+    h.drain();
+    h.port(VM.B.port).inject(gratuitousArp({ mac: VM.B.mac, ip: HAVIP.ip }));
+    const flooded = h.drain()[VM.A.port]?.[0];
+    assert.ok(flooded !== undefined, "vm-A receives vm-B's announcement");
+    const answer = arpReply({ mac: VM.A.mac, ip: HAVIP.ip, targetMac: HAVIP.virtualMac, targetIp: HAVIP.ip });
+    assert.deepEqual(answer.subarray(0, 6), flooded.subarray(6, 12), "addressed to the flooded frame's sender");
+    h.port(VM.A.port).inject(answer);
+    assert.equal(h.fabric.holderOf(HAVIP.id)?.vnicId, VM.B.id);
+    assert.equal(h.fabric.holderOf(HAVIP.id)?.generation, 2);
+    assert.equal(h.fabric.lastOutcome().reason, "fenced-stale-holder");
+    assert.deepEqual(h.drain(), {});
+    assert.equal(h.fabric.counters().havips[HAVIP.id]?.fenced, 1);
+    // From a non-member it is a spoofed source, not a denied claim.
+    h.port(VM.C.port).inject(
+      arpReply({ mac: VM.C.mac, ip: HAVIP.ip, targetMac: HAVIP.virtualMac, targetIp: HAVIP.ip }),
+    );
+    assert.equal(h.fabric.lastOutcome().reason, "spoofed-source-ip");
+    assert.equal(h.fabric.counters().havips[HAVIP.id]?.deniedClaims, 0);
+    // The same reply broadcast is the `arping -A` form of an announcement, and is taken.
+    h.clock.advance(1000);
+    h.port(VM.A.port).inject(gratuitousArp({ mac: VM.A.mac, ip: HAVIP.ip, op: "reply" }));
+    assert.equal(h.fabric.holderOf(HAVIP.id)?.vnicId, VM.A.id);
+  });
+
   it("does not take an ordinary ARP request sourced from the HAVIP, or a probe, as an announcement", () => {
     const h = harness();
     h.port(VM.A.port).inject(arpRequest({ mac: VM.A.mac, ip: HAVIP.ip, targetIp: VM.B.ip }));

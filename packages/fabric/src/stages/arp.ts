@@ -52,18 +52,21 @@ export function arpFromVnic(s: PipelineState, vnic: VnicEntry): void {
   if (spa !== 0 && spa !== vnic.ip) {
     // Ingress let it through: the sender address is a HAVIP of the vNIC's VPC.
     const havip = vnic.vpc.l3.get(spa | 0) as HaVipEntry;
+    if (op === ARP_OP.REPLY && !broadcast && spa === tpa) {
+      // A unicast reply to a gratuitous ARP for the HAVIP: a host that still has the address configured (a
+      // former holder whose keepalived has not yet stepped down) answering the new holder's flooded
+      // announcement. An answer, not an announcement: taking it would hand the address back for a moment.
+      if (havip.holder === vnic) s.out.verdict = VERDICT.CONSUMED;
+      else notHolder(s, havip, vnic);
+      return;
+    }
     if (op === ARP_OP.REPLY || spa === tpa) {
       announcement(s, havip, vnic, broadcast);
       return;
     }
     // An ordinary request sourced from the HAVIP: the holder resolving a neighbour. Nobody else (§2.4).
     if (havip.holder !== vnic) {
-      if (havip.mayClaim(vnic)) {
-        havip.runtime.stats.fenced++;
-        s.drop(FENCED);
-      } else {
-        s.drop(SPOOFED_IP);
-      }
+      notHolder(s, havip, vnic);
       return;
     }
   } else if (op === ARP_OP.REPLY || (spa === tpa && spa !== 0)) {
@@ -78,6 +81,16 @@ export function arpFromVnic(s: PipelineState, vnic: VnicEntry): void {
     return;
   }
   answerVnicRequest(s, vnic, spa, tpa);
+}
+
+/** Drops a non-announcement ARP frame sourced from `havip` by a vNIC that does not hold it (§2.4). */
+function notHolder(s: PipelineState, havip: HaVipEntry, vnic: VnicEntry): void {
+  if (havip.mayClaim(vnic)) {
+    havip.runtime.stats.fenced++;
+    s.drop(FENCED);
+  } else {
+    s.drop(SPOOFED_IP);
+  }
 }
 
 function announcement(s: PipelineState, havip: HaVipEntry, vnic: VnicEntry, broadcast: boolean): void {
