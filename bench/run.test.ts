@@ -37,20 +37,23 @@ describe("bench runner summary", () => {
     assert.equal(rows[2]!.versus, "2.00× GET /v1/quotas");
   });
 
-  it("the fabric pipeline's own JSON becomes rows in Mframes/s plus the announcement latency", () => {
+  it("the fabric pipeline's own JSON becomes rows in Mframes/s plus the announcement latency and the confirmation pause", () => {
     const rows = pipelineHeadlines({
       scenarios: [
         { name: "baseline", medianFps: 100e6, spreadPct: 3, ratioToBaseline: 1 },
         { name: "switch", medianFps: 10e6, spreadPct: 7, ratioToBaseline: 0.1 },
       ],
       failover: { p50Us: 0.7, p99Us: 1.1 },
+      holderConfirm: { vnics: 10000, inPlace: { p50Ms: 0.02, p99Ms: 0.1 }, fullCompile: { p50Ms: 40, p99Ms: 90 } },
     });
     assert.deepEqual(
-      rows.map((r) => [r.case, r.median, r.versus]),
+      rows.map((r) => [r.case, r.system, r.median, r.versus]),
       [
-        ["baseline", 100, ""],
-        ["switch", 10, "0.10× copy loop"],
-        ["announcement → delivery", 0.7, ""],
+        ["baseline", "fabric (in-process)", 100, ""],
+        ["switch", "fabric (in-process)", 10, "0.10× copy loop"],
+        ["announcement → delivery", "fabric (in-process)", 0.7, ""],
+        ["holder confirmed, 10000 vNICs", "fabric (full compile)", 40, ""],
+        ["holder confirmed, 10000 vNICs", "fabric (in place)", 0.02, "0.00050× full compile"],
       ],
     );
   });

@@ -76,6 +76,11 @@ interface PipelineScenario {
 export function pipelineHeadlines(json: {
   scenarios: PipelineScenario[];
   failover?: { p50Us: number; p99Us: number };
+  holderConfirm?: {
+    vnics: number;
+    inPlace: { p50Ms: number; p99Ms: number };
+    fullCompile: { p50Ms: number; p99Ms: number };
+  };
 }): HeadlineRow[] {
   const rows: HeadlineRow[] = json.scenarios.map((s) => ({
     bench: "fabric-pipeline",
@@ -96,6 +101,30 @@ export function pipelineHeadlines(json: {
       spreadPct: NaN,
       versus: "",
     });
+  }
+  const c = json.holderConfirm;
+  if (c !== undefined) {
+    const at = `holder confirmed, ${fmt(c.vnics)} vNICs`;
+    rows.push(
+      {
+        bench: "fabric-pipeline",
+        case: at,
+        system: "fabric (full compile)",
+        median: c.fullCompile.p50Ms,
+        unit: `ms paused (p99 ${fmt(c.fullCompile.p99Ms)})`,
+        spreadPct: NaN,
+        versus: "",
+      },
+      {
+        bench: "fabric-pipeline",
+        case: at,
+        system: "fabric (in place)",
+        median: c.inPlace.p50Ms,
+        unit: `ms paused (p99 ${fmt(c.inPlace.p99Ms)})`,
+        spreadPct: NaN,
+        versus: `${fmt(c.inPlace.p50Ms / c.fullCompile.p50Ms)}× full compile`,
+      },
+    );
   }
   return rows;
 }
@@ -142,7 +171,15 @@ async function runPipeline(quick: boolean): Promise<HeadlineRow[]> {
   const previous = quick && existsSync(file) ? readFileSync(file, "utf8") : undefined;
   const env = {
     ...process.env,
-    ...(quick ? { BENCH_FRAMES: "200000", BENCH_RUNS: "2", BENCH_FAILOVERS: "2000" } : {}),
+    ...(quick
+      ? {
+          BENCH_FRAMES: "200000",
+          BENCH_RUNS: "2",
+          BENCH_FAILOVERS: "2000",
+          BENCH_CONFIRM_VNICS: "1000",
+          BENCH_CONFIRM_ROUNDS: "6",
+        }
+      : {}),
   };
   const child = spawn(process.execPath, [script], { stdio: "inherit", env });
   const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));

@@ -1,6 +1,7 @@
 // Fabric pipeline benchmark (in-process, one core): frames/s for unicast forwarding, HAVIP delivery and EIP NAT
 // with 64-byte frames, against a baseline loop that only copies each frame to the output port; plus the time
-// from processing an announcement to the first frame delivered to the new holder.
+// from processing an announcement to the first frame delivered to the new holder; and how long the control
+// plane's confirmation of a new holder holds the data plane at 10,000 vNICs (holder-confirm.ts).
 //
 //   node bench/fabric/pipeline.ts            (writes bench/results/fabric-pipeline.json)
 //   node --cpu-prof bench/fabric/pipeline.ts (then open the .cpuprofile in a profiler)
@@ -12,11 +13,14 @@ import { cpus, loadavg } from "node:os";
 import { GCProfiler } from "node:v8";
 import { Fabric, type NetworkSpec } from "@havip/fabric";
 import { CountingPort, ManualClock, gratuitousArp, udpFrame } from "@havip/testkit";
+import { measureHolderConfirm } from "./holder-confirm.ts";
 
 const FRAMES_PER_RUN = Number(process.env.BENCH_FRAMES ?? 1_000_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 const WARMUP_FRAMES = 300_000;
 const FAILOVERS = Number(process.env.BENCH_FAILOVERS ?? 20_000);
+const CONFIRM_VNICS = Number(process.env.BENCH_CONFIRM_VNICS ?? 10_000);
+const CONFIRM_ROUNDS = Number(process.env.BENCH_CONFIRM_ROUNDS ?? 40);
 
 const ROUTER = "02:00:00:00:00:01";
 const EDGE = "02:00:00:00:ff:01";
@@ -281,6 +285,10 @@ const failover = {
   maxUs: Number(Math.max(...samples).toFixed(2)),
 };
 
+// ── the control plane's confirmation of a holder, at scale ─────────────────────────────────────────────────
+
+const holderConfirm = measureHolderConfirm(CONFIRM_VNICS, CONFIRM_VNICS / 10, CONFIRM_ROUNDS);
+
 const unicast = results.find((r) => r.name === "switch")!;
 const targets = {
   unicast64FramesPerSecond: {
@@ -307,6 +315,11 @@ console.log(
   `announcement → first frame at the new holder: p50 ${failover.p50Us} µs, p99 ${failover.p99Us} µs, max ${failover.maxUs} µs (${fmt(FAILOVERS)} failovers)`,
 );
 console.log(
+  `holder confirmed by the control plane (${fmt(holderConfirm.vnics)} vNICs, ${fmt(holderConfirm.havips)} HAVIPs), data plane paused: ` +
+    `in place p50 ${holderConfirm.inPlace.p50Ms} ms, p99 ${holderConfirm.inPlace.p99Ms} ms; ` +
+    `full compile p50 ${holderConfirm.fullCompile.p50Ms} ms, p99 ${holderConfirm.fullCompile.p99Ms} ms (${holderConfirm.rounds} each, alternating)`,
+);
+console.log(
   `targets: 64-byte unicast ≥ 1,000,000 frames/s: ${targets.unicast64FramesPerSecond.met ? "met" : "NOT met"}; failover p99 < 50 µs: ${targets.failoverP99Us.met ? "met" : "NOT met"}`,
 );
 
@@ -324,6 +337,7 @@ writeFileSync(
       runs: RUNS,
       scenarios: results,
       failover,
+      holderConfirm,
       targets,
     },
     null,

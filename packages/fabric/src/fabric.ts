@@ -12,7 +12,8 @@ import type { Port } from "./ports/port.ts";
 import { DROP_REASONS, dropReasonOf, type DropReason } from "./reasons.ts";
 import { type NetworkSpec, SpecState, emptySpec, type SpecChange } from "./spec.ts";
 import { DEFAULT_PIPELINE_CONFIG, type PipelineConfig } from "./state.ts";
-import { HaVipRuntime, compileSpec, type Tables, type VnicEntry } from "./tables.ts";
+import { applyHolderUpserts, holderOnlyUpserts } from "./holder-updates.ts";
+import { HaVipRuntime, compileSpec, type Release, type Tables, type VnicEntry } from "./tables.ts";
 import { FrameTap, addressFilter, portFilter, type CaptureTarget, type TapPort } from "./taps.ts";
 
 export interface FabricOptions {
@@ -130,6 +131,7 @@ export class Fabric {
   private readonly portIndex = new Map<string, number>();
   private readonly listeners = new Set<ObservationListener>();
   private processing = false;
+  private compileCount = 0;
   private readonly backlog: { index: number; frame: Uint8Array; arrivedAt: number }[] = [];
   private readonly latencyClock: () => number;
   // Live captures; replaced (never mutated) on change, so a tap removed while a frame is recorded is safe.
@@ -179,9 +181,21 @@ export class Fabric {
 
   /** Applies a batch of incremental changes atomically. Throws SpecError (and changes nothing) on problems. */
   applyChanges(changes: readonly SpecChange[]): void {
+    const holders = holderOnlyUpserts(this.spec, changes);
+    if (holders !== null) {
+      // The control plane confirming (or correcting) holders: no recompile, so a failover never stalls traffic.
+      const released = applyHolderUpserts(this.spec, this.pipeline.state.tables, holders, this.clock.now());
+      this.reportReleases(released);
+      return;
+    }
     const next = this.spec.clone();
     next.apply(changes);
     this.install(next);
+  }
+
+  /** How many times a spec or a batch of changes was compiled into new tables (holder-only batches are not). */
+  get compiles(): number {
+    return this.compileCount;
   }
 
   /** The current desired state, with each HAVIP's holder and generation as the fabric knows them. */
@@ -197,6 +211,7 @@ export class Fabric {
   private install(next: SpecState): void {
     const result = compileSpec(next, this.runtimes, this.clock.now());
     if (!result.ok) throw new SpecError(result.problems);
+    this.compileCount++;
     const s = this.pipeline.state;
     const internetChanged = JSON.stringify(next.internet) !== JSON.stringify(this.spec.internet);
     this.spec = next;
@@ -204,8 +219,13 @@ export class Fabric {
     s.tables = result.tables;
     if (internetChanged) s.neighbours.clear();
     this.bindPorts();
+    this.reportReleases(result.released);
+    if (internetChanged) this.resolveNextHop();
+  }
+
+  private reportReleases(released: readonly Release[]): void {
     const at = this.clock.now();
-    for (const r of result.released) {
+    for (const r of released) {
       this.emit({
         kind: "holder-released",
         havipId: r.havipId,
@@ -214,7 +234,6 @@ export class Fabric {
         at,
       });
     }
-    if (internetChanged) this.resolveNextHop();
   }
 
   /** Points each vNIC at its attached port (and the pipeline's port roles at the tables). */

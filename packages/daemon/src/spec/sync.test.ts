@@ -210,11 +210,23 @@ describe("the fabric follows the control plane", () => {
 
     announce(w, s.a, s.havip);
     announce(w, s.a, s.havip); // a refresh: no new generation
+    // The control plane's confirmation of generation 2 comes back as a HAVIP upsert: applied in place.
+    const apply = w.fabric.applyChanges.bind(w.fabric);
+    let confirmed!: () => void;
+    const confirmation = new Promise<void>((resolve) => (confirmed = resolve));
+    w.fabric.applyChanges = (changes) => {
+      apply(changes);
+      if (changes.some((c) => c.op === "upsert" && c.kind === "havip" && c.value.generation === 2)) confirmed();
+    };
+    await w.sync.settled();
+    const compiles = w.fabric.compiles;
     const started = performance.now();
     announce(w, s.b, s.havip);
     assert.deepEqual(clientToHavip(w, s), [b.id]);
     await w.sync.settled();
     const recordedMs = performance.now() - started;
+    await confirmation;
+    assert.equal(w.fabric.compiles, compiles, "the confirmation did not recompile the fabric's tables");
 
     const shown = await svc.getHaVip(actor, s.havip.id);
     assert.equal(shown.holder?.vnicId, b.id);
