@@ -2,7 +2,7 @@
 // (holder changes, denied claims) and counters out. See README.md for the pipeline, the spec format and the
 // drop reasons.
 export { Fabric, SpecError, UnknownCaptureTarget } from "./fabric.ts";
-export { warmUpFabric } from "./warm-up.ts";
+export { keepFabricWarm, warmUpFabric } from "./warm-up.ts";
 export type {
   FabricCounters,
   FabricOptions,

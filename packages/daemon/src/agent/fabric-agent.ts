@@ -3,7 +3,7 @@
 // observation.
 import { rm } from "node:fs/promises";
 import { createServer, type Server, type Socket } from "node:net";
-import { Fabric, SpecError, VxlanPortSet, warmUpFabric, type VxlanPortSetOptions } from "@havip/fabric";
+import { Fabric, SpecError, VxlanPortSet, keepFabricWarm, warmUpFabric, type VxlanPortSetOptions } from "@havip/fabric";
 import { AttachmentPorts } from "../fabric/attachment-ports.ts";
 import { runCapture } from "../fabric/capture-session.ts";
 import {
@@ -36,7 +36,8 @@ export interface FabricAgent {
 }
 
 export async function startFabricAgent(options: FabricAgentOptions): Promise<FabricAgent> {
-  // Optimise the announcement path before the first real failover (a holder change is rare, see warm-up.ts).
+  // Optimise the announcement path before the first real failover, and keep it in the CPU's caches between
+  // failovers (a holder change is rare, see warm-up.ts).
   warmUpFabric();
   const fabric = new Fabric();
   let set: VxlanPortSet | null = null;
@@ -144,11 +145,13 @@ export async function startFabricAgent(options: FabricAgentOptions): Promise<Fab
     });
   });
 
+  const warm = keepFabricWarm();
   return {
     fabric,
     vxlan: bound,
     io: set === null ? null : set.io,
     async close() {
+      warm.stop();
       for (const c of clients) c.destroy();
       await new Promise<void>((resolve) =>
         server.close(() => {

@@ -5,6 +5,7 @@
 import {
   Fabric,
   VxlanPortSet,
+  keepFabricWarm,
   warmUpFabric,
   type FabricCounters,
   type PacketPortCounters,
@@ -49,9 +50,9 @@ export async function inProcessBackend(
   listen: { host: string; port: number } | null,
   logger: Logger,
 ): Promise<FabricBackend> {
-  // Optimise the announcement path before the first real failover (a holder change is rare, see warm-up.ts).
-  const warm = warmUpFabric();
-  logger.debug(warm, "fabric code warmed up");
+  // Optimise the announcement path before the first real failover, and keep it in the CPU's caches between
+  // failovers (a holder change is rare, see warm-up.ts).
+  logger.debug(warmUpFabric(), "fabric code warmed up");
   const fabric = new Fabric(undefined, {
     onObserverError: (e) => {
       logger.error({ err: e }, "fabric observer failed");
@@ -71,6 +72,7 @@ export async function inProcessBackend(
     logger.info({ ...bound, io: set.io }, `fabric VXLAN port set listening on ${bound.address}:${bound.port}`);
   }
   const ports = new AttachmentPorts(fabric, set, NO_LISTENER);
+  const warm = keepFabricWarm();
   return {
     driver: fabric,
     fabric,
@@ -95,6 +97,7 @@ export async function inProcessBackend(
       }),
     capture: async (request) => runCapture(fabric, request),
     async close() {
+      warm.stop();
       fabric.close();
       ports.close();
       await set?.close();
