@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { tcpFromReport, udpFromReport } from "./iperf.ts";
+import { arrivedBetween, tcpFromReport, udpCounters, udpFromReport } from "./iperf.ts";
 
 // Trimmed from real iperf3 3.12 -J client reports on this machine.
 const udp = {
@@ -42,5 +42,26 @@ describe("iperf3 reports", () => {
   it("a report without the summaries is an error, not a zero", () => {
     assert.throws(() => tcpFromReport({ end: {} }), /no receiver summary/);
     assert.throws(() => udpFromReport({ end: { sum_sent: { packets: 1 } } }), /packet counts/);
+  });
+
+  it("the receiving host's arrivals: datagrams read plus those dropped at a full socket buffer", () => {
+    // The Udp lines of a namespace's /proc/net/snmp, before and after a run (Linux 6.1).
+    const snmp = (inDatagrams: number, rcvbuf: number) =>
+      [
+        "Ip: Forwarding DefaultTTL InReceives",
+        "Ip: 2 64 10",
+        "Udp: InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors SndbufErrors InCsumErrors IgnoredMulti MemErrors",
+        `Udp: ${String(inDatagrams)} 0 ${String(rcvbuf)} 3 ${String(rcvbuf)} 0 0 0 0`,
+        "UdpLite: InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors SndbufErrors InCsumErrors IgnoredMulti MemErrors",
+        "UdpLite: 0 0 0 0 0 0 0 0 0",
+      ].join("\n");
+    const before = udpCounters(snmp(100, 7));
+    assert.equal(before.InDatagrams, 100);
+    assert.equal(before.RcvbufErrors, 7);
+    assert.deepEqual(arrivedBetween(before, udpCounters(snmp(940_100, 850_007))), {
+      arrived: 1_790_000,
+      dropped: 850_000,
+    });
+    assert.throws(() => udpCounters("Ip: a\nIp: 1"), /no Udp counters/);
   });
 });

@@ -1,7 +1,8 @@
 // One iperf3 measurement between two hosts of a topology: a one-shot server in the receiver's namespace, the
 // client in the sender's, JSON out (`-J`). TCP: bits/s the receiver got. UDP with 64-byte IP packets (20 IP +
 // 8 UDP + 36 payload) at full speed (`-b 0`): packets/s delivered (received minus lost, per the receiver's
-// count), packets/s sent, and the loss.
+// count), packets/s sent, and the loss; and, from the receiver's kernel counters, packets/s that arrived at the
+// receiving host (read by iperf3 or dropped because its socket buffer was full): what the network delivered.
 import { spawn } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { BenchHost } from "../lib/topology.ts";
@@ -21,6 +22,33 @@ export interface UdpResult {
   sentKpps: number;
   lossPct: number;
   delivered: number;
+}
+
+/** A UDP run with what the receiving host's kernel counted. */
+export interface UdpHostResult extends UdpResult {
+  /** Datagrams/s that reached the receiving host's UDP layer: read by iperf3 or dropped at its full socket. */
+  arrivedKpps: number;
+  /** Datagrams the receiving host dropped because iperf3's socket buffer was full. */
+  receiverDropped: number;
+}
+
+/** The `Udp:` counters of /proc/net/snmp (a namespace's own), by name. */
+export function udpCounters(snmp: string): Record<string, number> {
+  const lines = snmp.split("\n").filter((l) => l.startsWith("Udp:"));
+  if (lines.length < 2) throw new Error("/proc/net/snmp: no Udp counters");
+  const names = lines[0]!.trim().split(/\s+/).slice(1);
+  const values = lines[1]!.trim().split(/\s+/).slice(1).map(Number);
+  return Object.fromEntries(names.map((n, i) => [n, values[i] ?? NaN]));
+}
+
+/**
+ * What arrived at the receiving host between two counter readings: datagrams read by an application
+ * (InDatagrams counts at read time) plus those dropped for want of socket-buffer room.
+ */
+export function arrivedBetween(before: Record<string, number>, after: Record<string, number>) {
+  const delta = (k: string) => (after[k] ?? NaN) - (before[k] ?? NaN);
+  const dropped = delta("RcvbufErrors");
+  return { arrived: delta("InDatagrams") + dropped, dropped };
 }
 
 interface IperfSum {
@@ -106,6 +134,15 @@ export async function tcpThroughput(from: BenchHost, to: BenchHost, seconds: num
   return tcpFromReport(await iperf(from, to, [], seconds));
 }
 
-export async function udp64Rate(from: BenchHost, to: BenchHost, seconds: number): Promise<UdpResult> {
-  return udpFromReport(await iperf(from, to, ["-u", "-l", String(UDP_PAYLOAD), "-b", "0"], seconds));
+export async function udp64Rate(from: BenchHost, to: BenchHost, seconds: number): Promise<UdpHostResult> {
+  const counters = async () => udpCounters(await execIn(to.namespace, "cat", ["/proc/net/snmp"]));
+  const before = await counters();
+  const result = udpFromReport(await iperf(from, to, ["-u", "-l", String(UDP_PAYLOAD), "-b", "0"], seconds));
+  const { arrived, dropped } = arrivedBetween(before, await counters());
+  const elapsed = result.delivered / (result.deliveredKpps * 1e3); // the receiver's measured duration
+  return {
+    ...result,
+    arrivedKpps: Number.isFinite(elapsed) && elapsed > 0 ? arrived / elapsed / 1e3 : NaN,
+    receiverDropped: dropped,
+  };
 }

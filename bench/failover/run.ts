@@ -5,7 +5,7 @@
 // showed the new holder. Same hosts, same keepalived configuration, on havip and on OVN, in the same run.
 //
 //   node bench/failover/run.ts [--quick]     (root; writes bench/results/failover.json)
-//   BENCH_FAILOVER_CYCLES=10 (cut + preempt pairs per system and advert_int), BENCH_PROBE_INTERVAL_MS=1,
+//   BENCH_FAILOVER_CYCLES=20 (cut + preempt pairs per system and advert_int), BENCH_PROBE_INTERVAL_MS=1,
 //   BENCH_FAILOVER_KEEP=1 (keep the captures)
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -149,11 +149,20 @@ export async function measureSystem(
     await sleep(SETTLE_MS);
 
     const events: FailoverEvent[] = [];
-    const failover = async (kind: FailoverKind, from: BenchHost, to: BenchHost): Promise<void> => {
+    const progress = (line: string) =>
+      process.stderr.write(`failover: ${system.name}, advert_int ${advertInterval}: ${line}\n`);
+    progress(`up, vm-a holds; ${cycles} cut/restore pairs, probing every ${probeIntervalMs} ms`);
+    const failover = async (kind: FailoverKind, from: BenchHost, to: BenchHost, n: number): Promise<void> => {
       const triggerAt = wallClockMs();
       // The cut: vm-a's link goes down; the restore brings it back, and keepalived's priority 150 preempts.
       await ipIn(a.namespace, ["link", "set", "eth0", kind === "cut" ? "down" : "up"]);
       const apiAt = await holderShown(topo!, to.name, HOLDER_TIMEOUT_MS);
+      progress(
+        `${kind} ${n}/${cycles}: the control plane showed ${to.name} ` +
+          (apiAt === null
+            ? `not within ${HOLDER_TIMEOUT_MS} ms`
+            : `${(apiAt - triggerAt).toFixed(0)} ms after the trigger`),
+      );
       events.push({
         kind,
         triggerAt,
@@ -164,8 +173,8 @@ export async function measureSystem(
       await sleep(SETTLE_MS);
     };
     for (let i = 0; i < cycles; i++) {
-      await failover("cut", a, b);
-      await failover("preempt", b, a);
+      await failover("cut", a, b, i + 1);
+      await failover("preempt", b, a, i + 1);
     }
     const announceToRepoint = system.name === "havip" ? await scrapeAnnounceToRepoint(prefix) : undefined;
     await probe.stop();
@@ -323,7 +332,7 @@ function liveFabricRows(runs: readonly SystemRun[]): ResultRow[] {
 
 export async function run(options: { quick: boolean }): Promise<BenchReport> {
   const adverts = options.quick ? [0.1] : [0.1, 1];
-  const cycles = options.quick ? 1 : Number(process.env.BENCH_FAILOVER_CYCLES ?? 10);
+  const cycles = options.quick ? 1 : Number(process.env.BENCH_FAILOVER_CYCLES ?? 20);
   const probeIntervalMs = Number(process.env.BENCH_PROBE_INTERVAL_MS ?? 1);
   const runs: SystemRun[] = [];
   for (const advert of adverts) {
