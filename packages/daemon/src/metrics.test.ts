@@ -116,6 +116,33 @@ async function scenario(mode: Mode): Promise<void> {
 describe("GET /metrics", () => {
   it("in-process fabric: counters move on a spoofed frame and on holder changes", () => scenario("in-process"));
   it("fabric agent: the same, read with the agent's counters op", () => scenario("agent"));
+  it("with the agent gone, a scrape still answers: API metrics, no fabric series, havip_fabric_up 0", async () => {
+    const w = await world("agent");
+    try {
+      const scrape = async () => {
+        const r = await w.op("GET", "/metrics");
+        assert.equal(r.status, 200, r.text());
+        return parseExposition(r.text());
+      };
+      w.garp(w.a);
+      await until("the holder change counted", async () => {
+        const s = await scrape();
+        return sampleValue(s, "havip_havip_holder_changes_total", { havip: w.havip.id }) === 1 ? true : undefined;
+      });
+      assert.equal(sampleValue(await scrape(), "havip_fabric_up"), 1);
+      await w.stopAgent();
+      const s = await scrape();
+      assert.equal(sampleValue(s, "havip_fabric_up"), 0);
+      assert.ok(!s.some((x) => x.name.startsWith("havip_havip_") || x.name.startsWith("havip_fabric_drops")), "stale");
+      assert.equal(sampleValue(s, "havip_fabric_announce_to_repoint_seconds_count"), 0);
+      assert.ok(
+        s.some((x) => x.name === "havip_api_request_duration_seconds_count"),
+        "the API's metrics are served",
+      );
+    } finally {
+      await w.close();
+    }
+  });
   it("each daemon has its own registry", async () => {
     const [one, two] = [await world("in-process"), await world("in-process")];
     try {

@@ -39,7 +39,7 @@ class SnapshotHistogram extends Histogram {
     this.header = new Histogram({ name, help, buckets: [1], registers: [] });
   }
 
-  set(snapshot: HistogramSnapshot): void {
+  set(snapshot: HistogramSnapshot | null): void {
     this.snapshot = snapshot;
   }
 
@@ -99,9 +99,15 @@ export class DaemonMetrics {
   private readonly held: Gauge<"havip">;
   private readonly vxlan: SnapshotCounter<"kind">;
   private readonly announceToRepoint: SnapshotHistogram;
+  private readonly fabricUp: Gauge;
 
   constructor() {
     const registers = [this.registry];
+    this.fabricUp = new Gauge({
+      name: "havip_fabric_up",
+      help: "1 when this scrape read the fabric's counters, 0 when the fabric (its agent) did not answer.",
+      registers,
+    });
     this.apiLatency = new Histogram({
       name: "havip_api_request_duration_seconds",
       help: "API request latency by route template, method and status code.",
@@ -171,8 +177,20 @@ export class DaemonMetrics {
     });
   }
 
+  /**
+   * The fabric did not answer this scrape: its series are left out (not stale values) and havip_fabric_up is 0;
+   * the API's own metrics are still served.
+   */
+  fabricUnavailable(): void {
+    this.fabricUp.set(0);
+    for (const m of [this.frames, this.drops, this.vxlan, this.generation, this.held]) m.reset();
+    for (const m of [...this.ports.values(), ...this.havips.values()]) m.reset();
+    this.announceToRepoint.set(null);
+  }
+
   /** Takes the fabric's counters in (at scrape time). */
   setFabric(snapshot: FabricSnapshot): void {
+    this.fabricUp.set(1);
     const f = snapshot.fabric;
     this.frames.setAll(Object.entries(f.frames).map(([kind, v]) => [{ kind }, v]));
     this.drops.setAll(Object.entries(f.drops).map(([reason, v]) => [{ reason }, v]));
@@ -208,8 +226,15 @@ export function registerMetricsRoute(
   metrics: DaemonMetrics,
   fabricCounters: () => Promise<FabricSnapshot>,
 ): void {
-  app.get("/metrics", { config: { access: "operator" }, schema: { hide: true } }, async (_request, reply) => {
-    metrics.setFabric(await fabricCounters());
+  app.get("/metrics", { config: { access: "operator" }, schema: { hide: true } }, async (request, reply) => {
+    try {
+      metrics.setFabric(await fabricCounters());
+    } catch (err) {
+      // A scrape still answers (Prometheus keeps the target up, the API's metrics keep flowing); the gap shows as
+      // havip_fabric_up 0.
+      request.log.warn({ err }, "metrics: the fabric's counters could not be read");
+      metrics.fabricUnavailable();
+    }
     const { contentType, body } = await metrics.exposition();
     return reply.type(contentType).send(body);
   });

@@ -101,6 +101,8 @@ export interface World {
   /** An instance's gratuitous ARP for the HAVIP. */
   garp(i: Instance): void;
   vtep(i: Instance): Vtep;
+  /** Stops the fabric agent (mode "agent"; nothing in-process). */
+  stopAgent(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -112,12 +114,15 @@ export async function world(mode: Mode, logLines?: string[]): Promise<World> {
   try {
     const dataDir = await mkdtemp(join(tmpdir(), "havipd-metrics-"));
     closers.push(() => rm(dataDir, { recursive: true, force: true }));
+    let stopAgent = () => Promise.resolve();
     if (mode === "agent") {
       const agent = await startFabricAgent({
         socketPath: join(dataDir, "agent.sock"),
         vxlan: { host: "127.0.0.1", port: 0 },
       });
-      closers.push(() => agent.close());
+      let stopped: Promise<void> | null = null;
+      stopAgent = () => (stopped ??= agent.close());
+      closers.push(stopAgent);
     }
     const options: DaemonOptions = {
       listen: { host: "127.0.0.1", port: 0 },
@@ -175,6 +180,7 @@ export async function world(mode: Mode, logLines?: string[]): Promise<World> {
         send(i, gratuitousArp({ mac: i.vnics[0]!.macAddress, ip: havip.ipAddress }));
       },
       vtep: (i) => peer(i).vtep,
+      stopAgent,
       close,
     };
   } catch (e) {
