@@ -62,6 +62,10 @@ export const ERROR_CATALOGUE = {
   MethodNotAllowed: { status: 405, description: "The path exists but not with this method." },
   "EventLog.Expired": { status: 410, description: "The requested revision is older than the retained change log." },
   InternalError: { status: 500, description: "An unexpected error; the requestId identifies it in the logs." },
+  FabricUnavailable: {
+    status: 503,
+    description: "The fabric agent is not connected; havipd is reconnecting to it.",
+  },
 } as const satisfies Record<string, { status: number; description: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import type { HaVip, Instance } from "@havip/control";
 import { gratuitousArp } from "@havip/testkit";
 import { VXLAN_HEADER_LEN, readVni, writeVxlanHeader } from "@havip/wire";
-import { startFabricAgent } from "./agent/fabric-agent.ts";
+import { startFabricAgent, type FabricAgent } from "./agent/fabric-agent.ts";
 import { startDaemon, type RunningDaemon } from "./daemon.ts";
 import { resolveDatabase } from "./database-url.ts";
 import { createLogging } from "./log.ts";
@@ -103,6 +103,8 @@ export interface World {
   vtep(i: Instance): Vtep;
   /** Stops the fabric agent (mode "agent"; nothing in-process). */
   stopAgent(): Promise<void>;
+  /** Stops the fabric agent and starts a new, empty one on the same socket and VXLAN port (mode "agent"). */
+  restartAgent(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -114,14 +116,22 @@ export async function world(mode: Mode, logLines?: string[]): Promise<World> {
   try {
     const dataDir = await mkdtemp(join(tmpdir(), "havipd-metrics-"));
     closers.push(() => rm(dataDir, { recursive: true, force: true }));
-    let stopAgent = () => Promise.resolve();
-    if (mode === "agent") {
-      const agent = await startFabricAgent({
+    let agent: FabricAgent | null = null;
+    let agentPort = 0;
+    const startAgent = async () => {
+      agent = await startFabricAgent({
         socketPath: join(dataDir, "agent.sock"),
-        vxlan: { host: "127.0.0.1", port: 0 },
+        vxlan: { host: "127.0.0.1", port: agentPort },
       });
-      let stopped: Promise<void> | null = null;
-      stopAgent = () => (stopped ??= agent.close());
+      agentPort = agent.vxlan!.port;
+    };
+    const stopAgent = async () => {
+      const a = agent;
+      agent = null;
+      await a?.close();
+    };
+    if (mode === "agent") {
+      await startAgent();
       closers.push(stopAgent);
     }
     const options: DaemonOptions = {
@@ -181,6 +191,11 @@ export async function world(mode: Mode, logLines?: string[]): Promise<World> {
       },
       vtep: (i) => peer(i).vtep,
       stopAgent,
+      restartAgent: async () => {
+        if (mode !== "agent") throw new Error("restartAgent: the fabric runs in havipd");
+        await stopAgent();
+        await startAgent();
+      },
       close,
     };
   } catch (e) {

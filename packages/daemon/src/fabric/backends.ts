@@ -13,7 +13,7 @@ import {
 } from "@havip/fabric";
 import type { Logger } from "pino";
 import { isVeth } from "../agent/protocol.ts";
-import { RemoteFabric } from "../agent/remote-fabric.ts";
+import { AgentLink } from "../agent/agent-link.ts";
 import { AttachmentPorts, AttachmentRefused, NoVxlanListener } from "./attachment-ports.ts";
 import { runCapture, type CaptureRequest, type CaptureResult } from "./capture-session.ts";
 import type { FabricDriver } from "../spec/sync.ts";
@@ -40,6 +40,11 @@ export interface FabricBackend {
   counters(): Promise<BackendCounters>;
   /** Records what the fabric sees on a target (rejects with UnknownCaptureTarget). */
   capture(request: CaptureRequest): Promise<CaptureResult>;
+  /**
+   * A fabric in another process can come back empty (the agent restarted): `hook` then puts the spec and the
+   * attachments back. The in-process fabric never loses its state and never calls it.
+   */
+  onRestore(hook: () => Promise<void>): void;
   close(): Promise<void>;
 }
 
@@ -96,6 +101,7 @@ export async function inProcessBackend(
         packet: ports.packetCounters(),
       }),
     capture: async (request) => runCapture(fabric, request),
+    onRestore: () => undefined,
     async close() {
       warm.stop();
       fabric.close();
@@ -106,17 +112,14 @@ export async function inProcessBackend(
 }
 
 export async function agentBackend(socketPath: string, logger: Logger): Promise<FabricBackend> {
-  const remote = await RemoteFabric.connect(socketPath);
+  const remote = await AgentLink.connect(socketPath, logger);
   logger.info({ socketPath, vxlan: remote.hello.vxlan }, `connected to the fabric agent at ${socketPath}`);
-  let closing = false;
-  remote.onClose(() => {
-    // No reconnection yet: the fabric keeps forwarding, but stops following the control plane.
-    if (!closing) logger.error({ socketPath }, "the connection to the fabric agent was lost; restart havipd");
-  });
   return {
     driver: remote,
     fabric: null,
-    vxlan: remote.hello.vxlan,
+    get vxlan() {
+      return remote.hello.vxlan;
+    },
     plug: (portId, a) => {
       if (!isVeth(a) && remote.hello.vxlan === null)
         return Promise.reject(new NoVxlanListener("the fabric agent has no VXLAN port set"));
@@ -132,8 +135,10 @@ export async function agentBackend(socketPath: string, logger: Logger): Promise<
       return { fabric: c.fabric, vxlan: c.vxlan, packet: c.packet };
     },
     capture: (r) => remote.capture(r.target, r.count, r.timeoutMs),
+    onRestore: (hook) => {
+      remote.onRestore(hook);
+    },
     close() {
-      closing = true;
       remote.close();
       return Promise.resolve();
     },

@@ -117,6 +117,22 @@ export async function startFabric(
   let saving: Promise<void> = Promise.resolve();
   const save = () => (saving = saving.then(() => saveLocalState(dataDir, state)));
 
+  // An agent that restarted comes back empty: the whole spec (with each HAVIP's last known holder), then every
+  // attachment and the internet edge, as at start. An attachment refused now is logged and stays recorded.
+  backend.onRestore(async () => {
+    await sync.rebuild();
+    for (const [vnicId, a] of Object.entries(state.attachments)) {
+      await backend.plug(portOfVnic(vnicId), a).catch((e: unknown) => {
+        logger.warn({ vnicId, ...a, err: e }, `attachment of ${vnicId} not restored in the fabric agent`);
+      });
+    }
+    if (state.internet !== null) {
+      await backend.plug(INTERNET_PORT, state.internet).catch((e: unknown) => {
+        logger.warn({ internet: state.internet, err: e }, "internet edge not restored in the fabric agent");
+      });
+    }
+  });
+
   return {
     vxlan: backend.vxlan,
     fabric: backend.fabric,

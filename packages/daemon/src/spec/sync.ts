@@ -17,7 +17,7 @@ import { loadNetworkSpec, type FabricLocal } from "./load.ts";
 
 /**
  * What the sync drives: the in-process `Fabric` (changes applied when the call returns, SpecError thrown), or
- * a fabric in another process (`RemoteFabric`: a promise that rejects with SpecError).
+ * a fabric in another process (`AgentLink` over `RemoteFabric`: a promise that rejects with SpecError).
  */
 export interface FabricDriver {
   applySpec(spec: NetworkSpec): unknown;
@@ -90,6 +90,11 @@ export interface SpecSync {
   setInternet(internet: InternetSpec | null): Promise<void>;
   /** Resolves once every observation reported so far has been recorded in the control plane. */
   settled(): Promise<void>;
+  /**
+   * Applies the whole spec from the store again (a fabric agent that came back empty); rejects when that
+   * failed. A rebuild already under way is waited for first, so this one reads the store after it.
+   */
+  rebuild(): Promise<void>;
   stop(): void;
 }
 
@@ -102,7 +107,7 @@ export async function startSpecSync(
   const compiler = new ChangeCompiler();
   let held: ChangeEvent[] | null = [];
   let current = { ...local };
-  let resyncing: Promise<void> | null = null;
+  let resyncing: Promise<boolean> | null = null;
 
   // Changes are applied in batches: the events of one commit (a group commit carries many) are compiled in
   // order and handed to the fabric in one applyChanges, since the fabric rebuilds its tables once per call, not
@@ -167,15 +172,18 @@ export async function startSpecSync(
     held = null;
     for (const event of replay) apply(event);
   };
-  const resync = (): Promise<void> => {
+  /** Rebuilds the fabric's spec from the store; resolves false (logged) when that failed. */
+  const resync = (): Promise<boolean> => {
     held ??= [];
     return (resyncing ??= loadNetworkSpec(service, current, compiler)
       .then(async (spec) => {
         await fabric.applySpec(spec);
         logger.info("fabric spec rebuilt from the store");
+        return true;
       })
       .catch((e: unknown) => {
         logger.error({ err: e }, "fabric spec rebuild failed");
+        return false;
       })
       .finally(() => {
         resyncing = null;
@@ -284,6 +292,10 @@ export async function startSpecSync(
   replayHeld();
 
   return {
+    async rebuild() {
+      while (resyncing !== null) await resyncing;
+      if (!(await resync())) throw new Error("the fabric spec could not be rebuilt from the store (see the log)");
+    },
     async setInternet(internet) {
       await fabric.applyChanges([{ op: "set-internet", internet } satisfies SpecChange]);
       current = { ...current, internet };
