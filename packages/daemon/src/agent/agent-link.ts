@@ -23,8 +23,6 @@ export interface AgentLinkOptions {
   /** First and largest wait between connection attempts, ms (defaults 100 and 2000). */
   retryMs?: number;
   maxRetryMs?: number;
-  /** Connects to the agent (tests); RemoteFabric.connect by default. */
-  connect?: (socketPath: string) => Promise<RemoteFabric>;
 }
 
 export class AgentLink {
@@ -34,7 +32,6 @@ export class AgentLink {
   private closed = false;
   private lastHello: AgentHello;
   private wake: (() => void) | null = null;
-  private readonly connectTo: (socketPath: string) => Promise<RemoteFabric>;
   private readonly socketPath: string;
   private readonly logger: Logger;
   private readonly options: AgentLinkOptions;
@@ -43,7 +40,6 @@ export class AgentLink {
     this.socketPath = socketPath;
     this.logger = logger;
     this.options = options;
-    this.connectTo = options.connect ?? ((p) => RemoteFabric.connect(p));
     this.remote = first;
     this.lastHello = first.hello;
     this.adopt(first);
@@ -51,8 +47,7 @@ export class AgentLink {
 
   /** The first connection must succeed (havipd does not start without its fabric). */
   static async connect(socketPath: string, logger: Logger, options: AgentLinkOptions = {}): Promise<AgentLink> {
-    const connect = options.connect ?? ((p: string) => RemoteFabric.connect(p));
-    return new AgentLink(socketPath, logger, await connect(socketPath), options);
+    return new AgentLink(socketPath, logger, await RemoteFabric.connect(socketPath), options);
   }
 
   /** The agent's hello on the current (or last) connection. */
@@ -97,7 +92,7 @@ export class AgentLink {
       attempts++;
       let remote: RemoteFabric;
       try {
-        remote = await this.connectTo(this.socketPath);
+        remote = await RemoteFabric.connect(this.socketPath);
       } catch (e) {
         if (attempts === 1 || attempts % 30 === 0) {
           this.logger.warn({ err: e, attempts }, "fabric agent not reachable yet; still trying");

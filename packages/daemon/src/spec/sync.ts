@@ -130,6 +130,11 @@ export async function startSpecSync(
     if (pending === null) return;
     // Should not fail (the control plane validated the change); if it does, rebuild rather than drift.
     const failed = (e: unknown) => {
+      if (e instanceof ApiError && e.code === "FabricUnavailable") {
+        // The agent is away: the whole spec is applied again when it is back (AgentLink's restore).
+        logger.warn({ revisions: [pending.first, pending.last] }, "fabric agent away: change applied on reconnection");
+        return;
+      }
       logger.error({ err: e, revisions: [pending.first, pending.last] }, "spec change failed");
       void resync();
     };
