@@ -169,8 +169,8 @@ export class AgentLink {
     return this.call((r) => r.counters());
   }
 
-  capture(target: CaptureTarget, count: number, timeoutMs: number): Promise<CaptureResult> {
-    return this.call((r) => r.capture(target, count, timeoutMs));
+  capture(target: CaptureTarget, count: number, timeoutMs: number, signal?: AbortSignal): Promise<CaptureResult> {
+    return this.call((r) => r.capture(target, count, timeoutMs, signal));
   }
 
   onObservation(listener: (o: Observation) => void): () => void {

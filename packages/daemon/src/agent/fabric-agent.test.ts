@@ -77,7 +77,7 @@ describe("the fabric agent over a Unix socket", () => {
   const [A, B, C] = VNICS;
 
   test("hello names the protocol version and the VXLAN address", () => {
-    assert.equal(remote.hello.version, 3); // 3: attachment kinds (veth)
+    assert.equal(remote.hello.version, 4); // 4: cancel-capture
     assert.equal(typeof remote.hello.veth, "boolean");
     assert.equal(remote.hello.vxlan?.address, "127.0.0.1");
     assert.equal(remote.hello.vxlan.port, agent.vxlan?.port);

@@ -61,7 +61,8 @@ export async function startFabricAgent(options: FabricAgentOptions): Promise<Fab
     for (const c of clients) send(c, { event: "observation", observation });
   });
 
-  const handle = (request: AgentRequest): unknown => {
+  /** `captures`: this client's running captures, by request id. */
+  const handle = (request: AgentRequest, captures: Map<number, AbortController>): unknown => {
     switch (request.op) {
       case "hello": {
         if (request.version !== AGENT_PROTOCOL_VERSION) {
@@ -91,18 +92,27 @@ export async function startFabricAgent(options: FabricAgentOptions): Promise<Fab
         return counters;
       }
       case "capture": {
-        const { target, count, timeoutMs } = request;
-        return runCapture(fabric, { target, count, timeoutMs }).then((r): AgentCapture => ({
-          pcapBase64: Buffer.from(r.pcap).toString("base64"),
-          frames: r.frames,
-          truncated: r.truncated,
-        }));
+        const { id, target, count, timeoutMs } = request;
+        const cancel = new AbortController();
+        const running = runCapture(fabric, { target, count, timeoutMs, signal: cancel.signal });
+        captures.set(id, cancel);
+        return running
+          .finally(() => captures.delete(id))
+          .then((r): AgentCapture => ({
+            pcapBase64: Buffer.from(r.pcap).toString("base64"),
+            frames: r.frames,
+            truncated: r.truncated,
+          }));
       }
+      case "cancel-capture":
+        captures.get(request.captureId)?.abort(); // one that already ended: nothing to do
+        return null;
     }
   };
 
   const server: Server = createServer((socket) => {
     clients.add(socket);
+    const captures = new Map<number, AbortController>();
     socket.setEncoding("utf8");
     const reader = new LineReader(
       (value) => {
@@ -113,7 +123,7 @@ export async function startFabricAgent(options: FabricAgentOptions): Promise<Fab
           send(socket, { id: request.id, ok: false, error: { message, ...(problems ? { problems } : {}) } });
         };
         try {
-          const result = handle(request);
+          const result = handle(request, captures);
           // A capture answers when it ends; everything else at once, in order.
           if (result instanceof Promise) {
             result.then((r: unknown) => {
@@ -133,7 +143,10 @@ export async function startFabricAgent(options: FabricAgentOptions): Promise<Fab
     socket.on("data", (chunk: string) => {
       reader.push(chunk);
     });
-    socket.on("close", () => clients.delete(socket));
+    socket.on("close", () => {
+      clients.delete(socket);
+      for (const c of captures.values()) c.abort(); // nobody is left to read them
+    });
     socket.on("error", () => undefined);
   });
   await rm(options.socketPath, { force: true }); // a socket file left by a crashed agent

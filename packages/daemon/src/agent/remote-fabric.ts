@@ -98,8 +98,7 @@ export class RemoteFabric {
     this.pending.clear();
   }
 
-  private request(body: RequestBody): Promise<unknown> {
-    const id = this.nextId++;
+  private request(body: RequestBody, id = this.nextId++): Promise<unknown> {
     return new Promise((resolve, reject) => {
       if (this.socket.destroyed) {
         reject(new AgentError("the connection to the fabric agent is closed"));
@@ -130,16 +129,28 @@ export class RemoteFabric {
     return (await this.request({ op: "counters" })) as AgentCounters;
   }
 
-  /** Runs a capture in the agent; resolves when it ends (UnknownCaptureTarget for a HAVIP it does not know). */
-  async capture(target: CaptureTarget, count: number, timeoutMs: number): Promise<CaptureResult> {
+  /**
+   * Runs a capture in the agent; resolves when it ends (UnknownCaptureTarget for a HAVIP it does not know).
+   * `signal` ends it early: the agent answers with what it recorded.
+   */
+  async capture(target: CaptureTarget, count: number, timeoutMs: number, signal?: AbortSignal): Promise<CaptureResult> {
+    const id = this.nextId++;
+    const cancel = () => {
+      this.request({ op: "cancel-capture", captureId: id }).catch(() => undefined); // gone: nothing to cancel
+    };
     let r: AgentCapture;
     try {
-      r = (await this.request({ op: "capture", target, count, timeoutMs })) as AgentCapture;
+      const running = this.request({ op: "capture", target, count, timeoutMs }, id);
+      if (signal?.aborted === true) cancel();
+      else signal?.addEventListener("abort", cancel, { once: true });
+      r = (await running) as AgentCapture;
     } catch (e) {
       if (e instanceof AgentError && e.message.startsWith("the fabric does not know")) {
         throw new UnknownCaptureTarget(e.message);
       }
       throw e;
+    } finally {
+      signal?.removeEventListener("abort", cancel);
     }
     return { pcap: Buffer.from(r.pcapBase64, "base64"), frames: r.frames, truncated: r.truncated };
   }

@@ -134,7 +134,7 @@ export async function agentBackend(socketPath: string, logger: Logger): Promise<
       const c = await remote.counters();
       return { fabric: c.fabric, vxlan: c.vxlan, packet: c.packet };
     },
-    capture: (r) => remote.capture(r.target, r.count, r.timeoutMs),
+    capture: (r) => remote.capture(r.target, r.count, r.timeoutMs, r.signal),
     onRestore: (hook) => {
       remote.onRestore(hook);
     },

@@ -1,5 +1,5 @@
-// One capture on a fabric: it ends at `count` frames, at the timeout, or at the byte budget (truncated), and
-// removes its tap when it ends.
+// One capture on a fabric: it ends at `count` frames, at the timeout, at the byte budget (truncated), or when
+// cancelled, and removes its tap when it ends.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Fabric, UnknownCaptureTarget, type NetworkSpec } from "@havip/fabric";
@@ -48,6 +48,24 @@ test("ends at the timeout with what it has", async () => {
   assert.equal(r.frames, 2);
   announce();
   assert.equal((await ended).frames, 2, "nothing recorded after the end");
+});
+
+test("ends when its signal aborts, with what it recorded; an aborted signal ends it at once", async () => {
+  const { f, announce } = fabric();
+  const cancel = new AbortController();
+  const target = { kind: "port", portId: A.port } as const;
+  const ended = runCapture(f, { target, count: 100, timeoutMs: 60_000, signal: cancel.signal });
+  announce();
+  const started = performance.now();
+  cancel.abort();
+  const r = await ended;
+  assert.ok(performance.now() - started < 1000, "not at the timeout");
+  assert.equal(r.frames, 1);
+  announce();
+  assert.equal((await ended).frames, 1, "nothing recorded after the end");
+  const before = runCapture(f, { target, count: 100, timeoutMs: 60_000, signal: AbortSignal.abort() });
+  announce();
+  assert.equal((await before).frames, 0);
 });
 
 test("ends, truncated, when the next frame would pass the byte budget", async () => {

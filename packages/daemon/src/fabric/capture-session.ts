@@ -1,5 +1,5 @@
 // One capture on a live fabric: a tap that keeps a pcap in memory and ends after `count` frames, after
-// `timeoutMs`, or when the pcap reaches its byte budget, whichever comes first. Used by the in-process fabric
+// `timeoutMs`, when the pcap reaches its byte budget, or when its signal aborts, whichever comes first. Used by the in-process fabric
 // and by the fabric agent (which sends the pcap back over the agent protocol).
 import type { CaptureTarget, Fabric } from "@havip/fabric";
 import { PcapWriter } from "@havip/wire";
@@ -10,6 +10,8 @@ export interface CaptureRequest {
   count: number;
   /** The capture ends after this long even if fewer frames came by. */
   timeoutMs: number;
+  /** Ends the capture early, with what it recorded (the client went away). */
+  signal?: AbortSignal;
 }
 
 export interface CaptureResult {
@@ -50,6 +52,7 @@ export function runCapture(
     done = true;
     stop();
     clearTimeout(timer);
+    request.signal?.removeEventListener("abort", finish);
     resolveEnded({ pcap: Buffer.concat(chunks), frames, truncated });
   };
   stop = fabric.startCapture(request.target, {
@@ -65,7 +68,9 @@ export function runCapture(
       if (frames >= request.count) finish();
     },
   });
-  // Declared last: finish() runs only from the tap or this timer, both after this line.
+  // Declared last: finish() runs only from the tap, this timer or the signal, all after this line.
   const timer = setTimeout(finish, request.timeoutMs);
+  if (request.signal?.aborted === true) finish();
+  else request.signal?.addEventListener("abort", finish, { once: true });
   return ended;
 }

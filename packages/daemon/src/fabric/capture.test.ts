@@ -2,10 +2,11 @@
 // gratuitous ARP; access follows the API's rules (own resources, NotFound for others', internet: operator);
 // the same through a fabric agent (its `capture` op).
 import assert from "node:assert/strict";
+import { request as httpRequest } from "node:http";
 import { describe, it } from "node:test";
 import { checkFrame, ip, mac } from "@havip/testkit";
 import { readPcap } from "@havip/wire";
-import { until, world, type Call, type Mode, type Reply, type World } from "../test-support.ts";
+import { OPERATOR_TOKEN, until, world, type Call, type Mode, type Reply, type World } from "../test-support.ts";
 import { PCAP_MEDIA_TYPE } from "./capture.ts";
 
 /** Starts a capture and keeps `poke` going until it answers (the tap is installed after auth and lookups). */
@@ -73,9 +74,43 @@ async function scenario(mode: Mode): Promise<void> {
   }
 }
 
+/** A client that hangs up ends its capture long before its timeout, in havipd and in the agent. */
+async function clientGoesAway(mode: Mode): Promise<void> {
+  const logs: string[] = [];
+  const w = await world(mode, logs);
+  try {
+    // A raw HTTP request whose socket is destroyed: the client is gone for good.
+    const url = new URL("/v1/captures", w.daemon.url);
+    const req = httpRequest(url, {
+      method: "POST",
+      headers: { authorization: `Bearer ${OPERATOR_TOKEN}`, "content-type": "application/json" },
+    });
+    req.on("error", () => undefined);
+    req.end(JSON.stringify({ target: w.havip.id, count: 1000, timeoutMs: 120_000 }));
+    const said = (msg: string) => logs.some((l) => (JSON.parse(l) as { msg?: string }).msg === msg);
+    await until("the capture to start", () => Promise.resolve(said("capture started") ? true : undefined));
+    await new Promise((r) => setTimeout(r, 300)); // the agent installs its tap when the capture op reaches it
+    w.garp(w.a); // three frames recorded: vm-A's announcement, and its floods to vm-B and vm-C
+    await new Promise((r) => setTimeout(r, 100));
+    req.destroy();
+    await until("the capture to end", () =>
+      Promise.resolve(said("capture cancelled: the client went away") ? true : undefined),
+    );
+    const cancelled = logs
+      .map((l) => JSON.parse(l) as { msg?: string; frames?: number })
+      .find((l) => l.msg === "capture cancelled: the client went away");
+    assert.equal(cancelled?.frames, 3);
+    assert.ok(!said("capture ended"));
+  } finally {
+    await w.close();
+  }
+}
+
 describe("POST /v1/captures", () => {
   it("in-process fabric: a HAVIP capture during a failover holds the new holder's GARP", () => scenario("in-process"));
   it("fabric agent: the same, through the agent's capture op", () => scenario("agent"));
+  it("in-process fabric: a client that hangs up ends its capture", () => clientGoesAway("in-process"));
+  it("fabric agent: a client that hangs up ends the agent's capture (cancel-capture)", () => clientGoesAway("agent"));
 
   it("answers only what the caller may see, and refuses bad requests", async () => {
     const w = await world("in-process");

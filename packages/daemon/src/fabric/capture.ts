@@ -75,16 +75,28 @@ export function registerCaptureRoute(app: ApiServer, runtime: FabricRuntime, ser
     const actor = await service.authenticate(BEARER.exec(request.headers.authorization ?? "")?.[1] ?? "");
     if (actor === null) throw new ApiError("Unauthorized", "The bearer token is not valid.");
     const body = parseCaptureBody(request.body);
+    // A client that goes away ends its capture (in the agent too): nobody would read the pcap.
+    const gone = new AbortController();
+    const onClose = () => {
+      if (!reply.raw.writableFinished) gone.abort();
+    };
+    reply.raw.once("close", onClose);
     const capture: CaptureRequest = {
       target: await resolveTarget(service, runtime, actor, body.target),
       count: body.count,
       timeoutMs: body.timeoutMs,
+      signal: gone.signal,
     };
     request.log.info({ target: body.target, count: body.count, timeoutMs: body.timeoutMs }, "capture started");
     const result = await runtime.capture(capture).catch((e: unknown) => {
       if (e instanceof UnknownCaptureTarget) throw new ApiError("NotFound", `The fabric does not know ${body.target}.`);
       throw e;
     });
+    if (gone.signal.aborted) {
+      request.log.info({ target: body.target, frames: result.frames }, "capture cancelled: the client went away");
+      return reply.code(499).send(); // nginx's "client closed request": nobody reads it, the logs and metrics do
+    }
+    reply.raw.off("close", onClose);
     request.log.info({ target: body.target, frames: result.frames, truncated: result.truncated }, "capture ended");
     return reply
       .type(PCAP_MEDIA_TYPE)
