@@ -3,11 +3,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { gratuitousArp, udpFrame } from "@havip/testkit";
+import { gratuitousArp } from "@havip/testkit";
 import { holderOnlyUpserts } from "./holder-updates.ts";
 import type { Observation } from "./observations.ts";
 import { SpecState, type HaVipSpec, type SpecChange } from "./spec.ts";
-import { HAVIP, ROUTER_MAC, VM, harness, seedSpec, type Harness } from "./test-support.ts";
+import { HAVIP, ROUTER_MAC, VM, clientToHavip, harness, seedSpec, type Harness } from "./test-support.ts";
 
 const base = (): HaVipSpec => seedSpec().havips[0]!;
 const upsert = (value: HaVipSpec): SpecChange => ({ op: "upsert", kind: "havip", value });
@@ -67,20 +67,7 @@ describe("holder-only HAVIP upserts", () => {
           assert.deepEqual(fast.h.fabric.currentSpec(), full.h.fabric.currentSpec());
           // Traffic to the HAVIP reaches the same vNIC (or nobody) in both.
           port++;
-          const reached = [fast, full].map((f) => {
-            f.h.drain();
-            f.h.port(VM.CLIENT.port).inject(
-              udpFrame({
-                srcMac: VM.CLIENT.mac,
-                dstMac: ROUTER_MAC,
-                src: VM.CLIENT.ip,
-                dst: HAVIP.ip,
-                srcPort: 1,
-                dstPort: port,
-              }),
-            );
-            return Object.keys(f.h.drain());
-          });
+          const reached = [fast, full].map((f) => clientToHavip(f.h, port));
           assert.deepEqual(reached[0], reached[1]);
         }
         const counters = [fast, full].map((f) => f.h.fabric.counters().havips[HAVIP.id]);

@@ -27,6 +27,7 @@ import {
   NET,
   ROUTER_MAC,
   VM,
+  clientToHavip,
   harness,
   resolveGateway,
   type Harness,
@@ -311,18 +312,7 @@ describe("pipeline properties", () => {
           // An answer to an announcement (unicast, target = sender = the HAVIP) never moves the holder.
           if (s.form === "conflict-answer") assert.deepEqual(holder, before);
           // Traffic to the HAVIP reaches exactly the holder (or nobody).
-          h.drain();
-          h.port(VM.CLIENT.port).inject(
-            udpFrame({
-              srcMac: VM.CLIENT.mac,
-              dstMac: ROUTER_MAC,
-              src: VM.CLIENT.ip,
-              dst: HAVIP.ip,
-              srcPort: 1,
-              dstPort: ++seq,
-            }),
-          );
-          const reached = Object.keys(h.drain());
+          const reached = clientToHavip(h, ++seq);
           const holderPort = holder === null ? [] : [holder.vnicId === VM.A.id ? VM.A.port : VM.B.port];
           assert.deepEqual(reached, holderPort);
         }

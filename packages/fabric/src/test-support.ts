@@ -1,6 +1,6 @@
 // Shared set-up for the fabric's tests (not exported by the package): the seed's network (seed 001: HAVIP
 // 10.0.1.50 held by vm-A or vm-B), with every port attached as a memory port and a manual clock.
-import { ManualClock, MemoryPort, arpReply } from "@havip/testkit";
+import { ManualClock, MemoryPort, arpReply, udpFrame } from "@havip/testkit";
 import { Fabric, type FabricOptions } from "./fabric.ts";
 import type { Observation } from "./observations.ts";
 import type { NetworkSpec } from "./spec.ts";
@@ -118,4 +118,13 @@ export function resolveGateway(h: Harness): void {
     arpReply({ mac: NET.gatewayMac, ip: NET.gatewayIp, targetMac: EDGE_MAC, targetIp: NET.edgeIp }),
   );
   h.drain();
+}
+
+/** Sends a UDP frame from the client (another subnet, routed) to the HAVIP; the ports it reached (drained). */
+export function clientToHavip(h: Harness, dstPort: number): string[] {
+  h.drain();
+  h.port(VM.CLIENT.port).inject(
+    udpFrame({ srcMac: VM.CLIENT.mac, dstMac: ROUTER_MAC, src: VM.CLIENT.ip, dst: HAVIP.ip, srcPort: 1, dstPort }),
+  );
+  return Object.keys(h.drain());
 }
