@@ -1,12 +1,11 @@
 // havipd as the benchmarks drive it: a separate child process (what users run), on a free loopback port, with a
 // temporary data directory, its JSON log lines kept for timings the daemon reports, and removed at the end.
 import { spawn, type ChildProcess } from "node:child_process";
-import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort } from "@havip/testkit";
 
 const HAVIPD = fileURLToPath(new URL("../../packages/daemon/bin/havipd.js", import.meta.url));
 export const BENCH_OPERATOR_TOKEN = "bench-operator-token-0123456789abcdef";
@@ -30,18 +29,6 @@ export interface DaemonOptions {
   /** Extra node flags (e.g. --cpu-prof). */
   nodeArgs?: string[];
   args?: string[];
-}
-
-/** A loopback port that was free a moment ago (the kernel picks it; we close it and hand it on). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const address = server.address();
-  server.close();
-  await once(server, "close");
-  if (address === null || typeof address !== "object") throw new Error("no free port");
-  return address.port;
 }
 
 // Children still running when the benchmark is interrupted (Ctrl-C) are killed on the way out.

@@ -7,7 +7,7 @@ import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
-import { freePort } from "./daemon.ts";
+import { freePort } from "@havip/testkit";
 
 export interface BenchPostgres {
   /** The URL to give havipd (`?schema=` when on a shared server). */

@@ -3,10 +3,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort } from "@havip/testkit";
 
 export const REPO = fileURLToPath(new URL("../../", import.meta.url));
 export const HAVIPD = join(REPO, "packages/daemon/bin/havipd.js");
@@ -22,18 +22,6 @@ export async function tempDir(t: Cleanup, prefix: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
   t.after(() => rm(dir, { recursive: true, force: true }));
   return dir;
-}
-
-/** A port that was free a moment ago (the kernel picks it; we close and hand it to havipd). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const address = server.address();
-  server.close();
-  await once(server, "close");
-  if (address === null || typeof address !== "object") throw new Error("no port");
-  return address.port;
 }
 
 export interface Exit {

@@ -8,7 +8,8 @@ import { existsSync } from "node:fs";
 import { readFile, stat, writeFile } from "node:fs/promises";
 import { connect, createServer, type Socket } from "node:net";
 import { join } from "node:path";
-import { api, freePort, hasStackTrace, HAVIP, HAVIPD, OPERATOR_TOKEN, REPO, startHavipd, tempDir } from "./harness.ts";
+import { freePort } from "@havip/testkit";
+import { api, hasStackTrace, HAVIP, HAVIPD, OPERATOR_TOKEN, REPO, startHavipd, tempDir } from "./harness.ts";
 
 /** Runs havipd to completion (for flags and startup errors). */
 function runHavipd(

@@ -178,6 +178,42 @@ export async function fetchName(
 /** A tenant's view of the API: every call with the project's token, every status 2xx. */
 export type TenantCall = <T>(method: string, path: string, body?: unknown) => Promise<T>;
 
+/**
+ * A new project through the API with the seed's VPC 10.0.0.0/16 (with `mtu` when given), subnet 10.0.1.0/24
+ * (zone lab-a) and one instance per `vms` entry (by lab name); nothing attached yet. `token` is the project's.
+ */
+export async function tenantNetwork(
+  havipd: LabDaemon,
+  project: string,
+  vms: readonly { lab: string; name: string; ip: string }[],
+  options: { broadcast?: "auto" | "unicast-only"; mtu?: number } = {},
+): Promise<{
+  token: string;
+  tenant: TenantCall;
+  subnet: { id: string; gatewayIp: string };
+  instances: Map<string, Instance>;
+}> {
+  const { token } = await havipd.ok<{ token: string }>("POST", "/v1/projects", { name: project });
+  const tenant: TenantCall = (method, path, body) => havipd.ok(method, path, body, token);
+  const vpc = await tenant<{ id: string }>("POST", "/v1/vpcs", {
+    cidr: "10.0.0.0/16",
+    region: "lab",
+    ...(options.mtu === undefined ? {} : { mtu: options.mtu }),
+  });
+  const subnet = await tenant<{ id: string; gatewayIp: string }>("POST", "/v1/subnets", {
+    vpcId: vpc.id,
+    cidr: "10.0.1.0/24",
+    zone: "lab-a",
+    ...(options.broadcast === undefined ? {} : { broadcast: options.broadcast }),
+  });
+  const instances = new Map<string, Instance>();
+  for (const vm of vms) {
+    const body = { name: vm.name, subnetId: subnet.id, ipAddress: vm.ip };
+    instances.set(vm.lab, await tenant<Instance>("POST", "/v1/instances", body));
+  }
+  return { token, tenant, subnet, instances };
+}
+
 /** The seed's network in one project: a VPC, a subnet, instances attached to the lab, a HAVIP. */
 export interface CaseNetwork {
   tenant: TenantCall;
@@ -241,24 +277,7 @@ export class CaseLab {
     } = {},
   ): Promise<CaseNetwork> {
     const havipd = this.havipd;
-    const { token } = await havipd.ok<{ token: string }>("POST", "/v1/projects", { name: project });
-    const tenant: TenantCall = (method, path, body) => havipd.ok(method, path, body, token);
-    const vpc = await tenant<{ id: string }>("POST", "/v1/vpcs", {
-      cidr: "10.0.0.0/16",
-      region: "lab",
-      ...(options.mtu === undefined ? {} : { mtu: options.mtu }),
-    });
-    const subnet = await tenant<{ id: string; gatewayIp: string }>("POST", "/v1/subnets", {
-      vpcId: vpc.id,
-      cidr: "10.0.1.0/24",
-      zone: "lab-a",
-      ...(options.broadcast === undefined ? {} : { broadcast: options.broadcast }),
-    });
-    const instances = new Map<string, Instance>();
-    for (const vm of vms) {
-      const body = { name: vm.name, subnetId: subnet.id, ipAddress: vm.ip };
-      instances.set(vm.lab, await tenant<Instance>("POST", "/v1/instances", body));
-    }
+    const { tenant, subnet, instances } = await tenantNetwork(havipd, project, vms, options);
     const members = options.members?.map((lab) => instances.get(lab)!.id);
     const havip = await tenant<HaVip>("POST", "/v1/havips", {
       subnetId: subnet.id,

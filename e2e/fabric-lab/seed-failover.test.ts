@@ -5,14 +5,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { createLab, INTERNET_DEFAULTS, labDown } from "@havip/lab";
-import type { HaVip, HolderHistoryEntry, Instance, Page } from "@havip/control";
+import type { HaVip, HolderHistoryEntry, Page } from "@havip/control";
 import type { KeepalivedConfig, Lab } from "@havip/lab";
 import { assertNothingLeft, eventually, namespaceInodes, removeDir, tempStateDir, testPrefix } from "../lab/helpers.ts";
-import { LabDaemon, rootOnly, startAgent, type Layout } from "./helpers.ts";
+import { LabDaemon, fetchName, rootOnly, startAgent, tenantNetwork, type Layout } from "./helpers.ts";
 
 const VIP = "10.0.1.50";
-const FETCH =
-  "fetch(process.argv[1],{signal:AbortSignal.timeout(2000)}).then(r=>r.text()).then(t=>process.stdout.write(t))";
 const VMS = [
   { lab: "vm-a", name: "vm-A", ip: "10.0.1.11", priority: 150, vni: 5001 },
   { lab: "vm-b", name: "vm-B", ip: "10.0.1.12", priority: 100, vni: 5002 },
@@ -36,12 +34,6 @@ function keepalived(priority: number): KeepalivedConfig {
       },
     ],
   };
-}
-
-/** What `from` gets from http://<address>/ (the serving instance's name), or undefined on failure. */
-async function fetchName(lab: Lab, from: string, address: string): Promise<string | undefined> {
-  const r = await lab.execResult(from, process.execPath, ["-e", FETCH, `http://${address}/`]);
-  return r.code === 0 ? r.stdout.split(" ")[0] : undefined;
 }
 
 function fetchFromC(lab: Lab): Promise<string | undefined> {
@@ -72,21 +64,7 @@ function seedSuite(layout: Layout, tag: string): void {
     stops.push(() => havipd.stop());
 
     // The seed example through the API.
-    const { token } = await havipd.ok<{ token: string }>("POST", "/v1/projects", { name: "seed" });
-    const tenant = <T>(method: string, path: string, body?: unknown) => havipd.ok<T>(method, path, body, token);
-    const vpc = await tenant<{ id: string }>("POST", "/v1/vpcs", { cidr: "10.0.0.0/16", region: "lab" });
-    const subnet = await tenant<{ id: string; gatewayIp: string }>("POST", "/v1/subnets", {
-      vpcId: vpc.id,
-      cidr: "10.0.1.0/24",
-      zone: "lab-a",
-    });
-    const instances = new Map<string, Instance>();
-    for (const vm of VMS) {
-      instances.set(
-        vm.lab,
-        await tenant<Instance>("POST", "/v1/instances", { name: vm.name, subnetId: subnet.id, ipAddress: vm.ip }),
-      );
-    }
+    const { token, tenant, subnet, instances } = await tenantNetwork(havipd, "seed", VMS);
     const havip = await tenant<HaVip>("POST", "/v1/havips", { subnetId: subnet.id, ipAddress: VIP });
     await havipd.ok("POST", "/v1/eip-pools", { region: "lab", cidr: "198.51.100.0/24" });
     const eip = await tenant<{ id: string; publicIp: string }>("POST", "/v1/eips", { region: "lab" });

@@ -9,9 +9,18 @@ import { join } from "node:path";
 import { test } from "node:test";
 import type { TestContext } from "node:test";
 import { createLab, labDown, type Lab } from "@havip/lab";
-import type { HaVip, Instance } from "@havip/control";
+import type { HaVip } from "@havip/control";
 import { assertNothingLeft, eventually, namespaceInodes, removeDir, tempStateDir, testPrefix } from "../lab/helpers.ts";
-import { gratuitousArp, LabDaemon, rootOnly, startAgent, type Layout, TCP_SINK, TCP_SOURCE } from "./helpers.ts";
+import {
+  gratuitousArp,
+  LabDaemon,
+  rootOnly,
+  startAgent,
+  tenantNetwork,
+  type Layout,
+  TCP_SINK,
+  TCP_SOURCE,
+} from "./helpers.ts";
 
 const HAVIP_IP = "10.0.1.50";
 const VMS = [
@@ -57,19 +66,7 @@ async function scenario(t: TestContext, layout: Layout): Promise<void> {
   const dataDir = join(stateDir, "havipd");
   havipd = await LabDaemon.start(lab, dataDir, agentSocket);
   const d = havipd;
-  const { token } = await d.ok<{ token: string }>("POST", "/v1/projects", { name: "veth" });
-  const tenant = <T>(method: string, path: string, body?: unknown) => d.ok<T>(method, path, body, token);
-  const vpc = await tenant<{ id: string }>("POST", "/v1/vpcs", { cidr: "10.0.0.0/16", region: "lab" });
-  const subnet = await tenant<{ id: string; gatewayIp: string }>("POST", "/v1/subnets", {
-    vpcId: vpc.id,
-    cidr: "10.0.1.0/24",
-    zone: "lab-a",
-  });
-  const instances = new Map<string, Instance>();
-  for (const vm of VMS) {
-    const body = { name: vm.name, subnetId: subnet.id, ipAddress: vm.ip };
-    instances.set(vm.lab, await tenant<Instance>("POST", "/v1/instances", body));
-  }
+  const { tenant, subnet, instances } = await tenantNetwork(d, "veth", VMS);
   const havip = await tenant<HaVip>("POST", "/v1/havips", { subnetId: subnet.id, ipAddress: HAVIP_IP });
   const vnicOf = (name: string) => instances.get(name)!.primaryVnicId;
   for (const vm of VMS) {

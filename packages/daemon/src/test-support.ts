@@ -108,6 +108,28 @@ export interface World {
   close(): Promise<void>;
 }
 
+/**
+ * havipd on a free loopback port with its data (SQLite) in `dataDir`, JSON logs at `logLevel`, and the fabric
+ * in-process (VXLAN on a free loopback port) or in an agent at `dataDir`/agent.sock.
+ */
+export function daemonOptions(
+  dataDir: string,
+  mode: Mode,
+  logLevel: DaemonOptions["logLevel"],
+  operatorToken = OPERATOR_TOKEN,
+): DaemonOptions {
+  return {
+    listen: { host: "127.0.0.1", port: 0 },
+    dataDir,
+    database: resolveDatabase(undefined, dataDir),
+    logLevel,
+    logFormat: "json",
+    operatorTokenFromEnv: operatorToken,
+    fabricListen: mode === "in-process" ? { host: "127.0.0.1", port: 0 } : null,
+    fabricAgent: mode === "agent" ? join(dataDir, "agent.sock") : null,
+  };
+}
+
 export async function world(mode: Mode, logLines?: string[]): Promise<World> {
   const closers: (() => Promise<void>)[] = [];
   const close = async () => {
@@ -134,16 +156,7 @@ export async function world(mode: Mode, logLines?: string[]): Promise<World> {
       await startAgent();
       closers.push(stopAgent);
     }
-    const options: DaemonOptions = {
-      listen: { host: "127.0.0.1", port: 0 },
-      dataDir,
-      database: resolveDatabase(undefined, dataDir),
-      logLevel: "info",
-      logFormat: "json",
-      operatorTokenFromEnv: OPERATOR_TOKEN,
-      fabricListen: mode === "in-process" ? { host: "127.0.0.1", port: 0 } : null,
-      fabricAgent: mode === "agent" ? join(dataDir, "agent.sock") : null,
-    };
+    const options = daemonOptions(dataDir, mode, "info");
     const sink = { write: (line: string) => logLines?.push(line) };
     const daemon = await startDaemon(options, createLogging("info", "json", sink));
     closers.push(() => daemon.stop());

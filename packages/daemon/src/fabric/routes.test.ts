@@ -8,12 +8,10 @@ import { after, test } from "node:test";
 import type { HaVip, HolderHistoryEntry, Instance, Page } from "@havip/control";
 import { checkFrame, gratuitousArp, ip, tcpFrame } from "@havip/testkit";
 import { startDaemon, type RunningDaemon } from "../daemon.ts";
-import { resolveDatabase } from "../database-url.ts";
 import { createLogging } from "../log.ts";
-import type { DaemonOptions } from "../options.ts";
 import { startFabricAgent } from "../agent/fabric-agent.ts";
 import type { FabricLocalState } from "./local-state.ts";
-import { Vtep, until } from "../test-support.ts";
+import { Vtep, daemonOptions, until, type Mode } from "../test-support.ts";
 
 const OPERATOR_TOKEN = "operator-token-for-fabric-tests";
 const cleanups: (() => Promise<void>)[] = [];
@@ -28,19 +26,8 @@ async function openVtep(): Promise<Vtep> {
   return v;
 }
 
-type Mode = "in-process" | "agent";
-
 async function daemon(dataDir: string, mode: Mode = "in-process"): Promise<RunningDaemon> {
-  const options: DaemonOptions = {
-    listen: { host: "127.0.0.1", port: 0 },
-    dataDir,
-    database: resolveDatabase(undefined, dataDir),
-    logLevel: "silent",
-    logFormat: "json",
-    operatorTokenFromEnv: OPERATOR_TOKEN,
-    fabricListen: mode === "in-process" ? { host: "127.0.0.1", port: 0 } : null,
-    fabricAgent: mode === "agent" ? join(dataDir, "agent.sock") : null,
-  };
+  const options = daemonOptions(dataDir, mode, "silent", OPERATOR_TOKEN);
   const d = await startDaemon(options, createLogging("silent", "json", { write: () => undefined }));
   cleanups.push(() => d.stop());
   return d;

@@ -47,18 +47,20 @@ async function tenantWithSubnet() {
   return { svc, actor, subnet };
 }
 
+/** A tenant with a subnet, and a sync driving a fabric whose every rebuild costs `rebuildMs`. */
+async function syncedTenant(rebuildMs: number) {
+  const tenant = await tenantWithSubnet();
+  const fabric = recordingFabric(rebuildMs);
+  const local = { routerMac: "02:00:00:00:00:01", internet: null };
+  const sync = await startSpecSync(tenant.svc, fabric, local, pino({ level: "silent" }));
+  return { ...tenant, fabric, sync };
+}
+
 const havipUpserts = (calls: SpecChange[][]) =>
   calls.flat().flatMap((c) => (c.op === "upsert" && c.kind === "havip" ? [c.value.id] : []));
 
 test("a commit group reaches the fabric as one batch while rebuilds are cheap", async () => {
-  const { svc, actor, subnet } = await tenantWithSubnet();
-  const fabric = recordingFabric(0);
-  const sync = await startSpecSync(
-    svc,
-    fabric,
-    { routerMac: "02:00:00:00:00:01", internet: null },
-    pino({ level: "silent" }),
-  );
+  const { svc, actor, subnet, fabric, sync } = await syncedTenant(0);
   try {
     const created = await Promise.all(
       Array.from({ length: 20 }, () => svc.createHaVip(actor, { subnetId: subnet.id })),
@@ -72,14 +74,7 @@ test("a commit group reaches the fabric as one batch while rebuilds are cheap", 
 });
 
 test("while rebuilds are dear, changes wait and go in fewer batches, all of them in commit order", async () => {
-  const { svc, actor, subnet } = await tenantWithSubnet();
-  const fabric = recordingFabric(20);
-  const sync = await startSpecSync(
-    svc,
-    fabric,
-    { routerMac: "02:00:00:00:00:01", internet: null },
-    pino({ level: "silent" }),
-  );
+  const { svc, actor, subnet, fabric, sync } = await syncedTenant(20);
   try {
     const ids: string[] = [];
     for (let i = 0; i < 30; i++) ids.push((await svc.createHaVip(actor, { subnetId: subnet.id })).id);
