@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Builds the fabric's native addon (packages/fabric/native/batch-udp.c → build/batch-udp.node) with the system C
-# compiler against the Node-API headers of the Node on PATH. Optional: without it the fabric uses Node's dgram.
-# Exit status 0 on success, 1 when the addon could not be built (callers treat that as a warning).
+# Builds the fabric's native addons with the system C compiler against the Node-API headers of the Node on PATH:
+# packages/fabric/native/batch-udp.c → build/batch-udp.node (batched socket I/O; without it the fabric uses
+# Node's dgram) and cpu-slice.c → build/cpu-slice.node (the forwarding thread's scheduler slice; without it the
+# kernel's default slice stays). Optional both.
+# Exit status 0 on success, 1 when an addon could not be built (callers treat that as a warning).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-src="$root/packages/fabric/native/batch-udp.c"
+src_dir="$root/packages/fabric/native"
 out_dir="$root/packages/fabric/native/build"
 cc="${CC:-cc}"
 
@@ -23,8 +25,10 @@ if [ ! -f "$include/node_api.h" ]; then
   exit 1
 fi
 mkdir -p "$out_dir"
-tmp="$out_dir/batch-udp.node.tmp"
-"$cc" -O2 -fPIC -shared -std=gnu11 -Wall -Wextra -fvisibility=hidden \
-  -I"$include" -o "$tmp" "$src"
-mv -f "$tmp" "$out_dir/batch-udp.node" # atomic: a running agent never sees half a file
-echo "build-native: built packages/fabric/native/build/batch-udp.node" >&2
+for name in batch-udp cpu-slice; do
+  tmp="$out_dir/$name.node.tmp"
+  "$cc" -O2 -fPIC -shared -std=gnu11 -Wall -Wextra -fvisibility=hidden \
+    -I"$include" -o "$tmp" "$src_dir/$name.c"
+  mv -f "$tmp" "$out_dir/$name.node" # atomic: a running agent never sees half a file
+  echo "build-native: built packages/fabric/native/build/$name.node" >&2
+done

@@ -34,6 +34,20 @@ function reply(from: { mac: string }, seq: number): Uint8Array {
   return udpFrame({ ...o, payload: payload(seq) });
 }
 
+/** `frame` (Ethernet) as a cooked capture holds it: packet type (0 to us, 4 outgoing) and the sender's MAC. */
+function cooked(frame: Uint8Array, packetType: number): Uint8Array {
+  const sll = new Uint8Array(16 + frame.length - 14);
+  sll.set([0, packetType, 0, 1, 0, 6], 0); // ARPHRD_ETHER, 6-byte address
+  sll.set(frame.subarray(6, 12), 6);
+  sll.set(frame.subarray(12, 14), 14);
+  sll.set(frame.subarray(14), 16);
+  return sll;
+}
+
+function macNumber(mac: string): number {
+  return Number.parseInt(mac.replaceAll(":", ""), 16);
+}
+
 /** A capture written and read back through the pcap codec: frames at T0 + ms. */
 function capture(frames: [number, Uint8Array][]): PcapRecord[] {
   const chunks: Uint8Array[] = [];
@@ -47,9 +61,17 @@ const cut: FailoverEvent = {
   triggerAt: T0 + 100,
   oldHolder: A,
   newHolder: B,
+  apiWatched: true,
   apiAt: T0 + 420,
 };
-const preempt: FailoverEvent = { kind: "preempt", triggerAt: T0 + 1000, oldHolder: B, newHolder: A, apiAt: null };
+const preempt: FailoverEvent = {
+  kind: "preempt",
+  triggerAt: T0 + 1000,
+  oldHolder: B,
+  newHolder: A,
+  apiWatched: true,
+  apiAt: null,
+};
 
 describe("failover capture analysis", () => {
   it("finds the GARP, the first reply from the new holder and the last from the old, per failover", () => {
@@ -69,14 +91,9 @@ describe("failover capture analysis", () => {
       ]),
       VIP,
     );
-    const sent = observations(
-      capture([
-        [399.5, gratuitousArp({ mac: B.mac, ip: VIP })],
-        [1099, gratuitousArp({ mac: A.mac, ip: VIP })],
-      ]),
-      VIP,
-    );
-    const [s1, s2] = analyseFailovers(client, sent, [cut, preempt]);
+    const atB = observations(capture([[399.5, gratuitousArp({ mac: B.mac, ip: VIP })]]), VIP);
+    const atA = observations(capture([[1099, gratuitousArp({ mac: A.mac, ip: VIP })]]), VIP);
+    const [s1, s2] = analyseFailovers(client, { "vm-a": atA, "vm-b": atB }, [cut, preempt]);
     assert.ok(s1 !== undefined && s2 !== undefined);
     assert.equal(s1.garpAt, T0 + 400);
     assert.equal(s1.garpSenderMac, B.mac);
@@ -95,6 +112,8 @@ describe("failover capture analysis", () => {
     assert.equal(s2.lastOldReplyAfterAnnouncementMs, 1.5);
     assert.equal(s2.firstReplyRequestAt, null, "its request is not in the capture");
     assert.equal(s2.platformDelayMs, null);
+    assert.equal(s1.holderAnswerMs, null, "vm-b's capture has no probes");
+    assert.equal(s1.fabricDelayMs, null);
   });
 
   it("takes a GARP with the VIP's virtual MAC (havip) and ignores ARP replies and the old holder's GARPs", () => {
@@ -108,7 +127,7 @@ describe("failover capture analysis", () => {
       ]),
       VIP,
     );
-    const s = analyseFailovers(client, [], [cut])[0]!;
+    const s = analyseFailovers(client, {}, [cut])[0]!;
     assert.equal(s.garpAt, T0 + 400);
     assert.equal(s.garpSenderMac, VIRTUAL);
     assert.equal(s.announcedAt, null);
@@ -116,7 +135,7 @@ describe("failover capture analysis", () => {
   });
 
   it("a failover with no reply from the new holder yields nulls, not numbers", () => {
-    const s = analyseFailovers(observations(capture([[99, reply(A, 1)]]), VIP), [], [cut])[0]!;
+    const s = analyseFailovers(observations(capture([[99, reply(A, 1)]]), VIP), {}, [cut])[0]!;
     assert.equal(s.firstReplyAt, null);
     assert.equal(s.outageMs, null);
     assert.equal(s.garpToReplyMs, null);
@@ -139,13 +158,48 @@ describe("failover capture analysis", () => {
   });
 
   it("reads gratuitous ARPs from a cooked (Linux SLL) capture", () => {
-    const garp = gratuitousArp({ mac: B.mac, ip: VIP });
-    const sll = new Uint8Array(16 + garp.length - 14);
-    sll.set([0, 4, 0, 1, 0, 6], 0); // outgoing, ARPHRD_ETHER, 6-byte address
-    sll.set(garp.subarray(6, 12), 6);
-    sll.set([0x08, 0x06], 14);
-    sll.set(garp.subarray(14), 16);
-    const seen = observations(capture([[5, sll]]), VIP, LINKTYPE_LINUX_SLL);
-    assert.deepEqual(seen, [{ at: T0 + 5, kind: "garp", mac: Number.parseInt(B.mac.replaceAll(":", ""), 16) }]);
+    const seen = observations(
+      capture([[5, cooked(gratuitousArp({ mac: B.mac, ip: VIP }), 4)]]),
+      VIP,
+      LINKTYPE_LINUX_SLL,
+    );
+    assert.deepEqual(seen, [{ at: T0 + 5, kind: "garp", mac: macNumber(B.mac) }]);
+  });
+
+  it("splits the platform delay into the new holder's own answer and the network's part, from its capture", () => {
+    const client = observations(
+      capture([
+        [99, reply(A, 1)],
+        [400.2, request(2)], // sent after the announcement
+        [401.4, reply(B, 2)],
+      ]),
+      VIP,
+    );
+    const atB = observations(
+      capture([
+        [400, cooked(gratuitousArp({ mac: B.mac, ip: VIP }), 4)],
+        [400.5, cooked(request(2), 0)], // arrived (to us)
+        [401.1, cooked(reply(B, 2), 4)], // its echo left (outgoing)
+      ]),
+      VIP,
+      LINKTYPE_LINUX_SLL,
+    );
+    assert.deepEqual(
+      atB.map((s) => [s.kind, s.mac, s.seq]),
+      [
+        ["garp", macNumber(B.mac), undefined],
+        ["request", macNumber(C.mac), 2],
+        ["reply", macNumber(B.mac), 2],
+      ],
+    );
+    const s = analyseFailovers(client, { "vm-a": [], "vm-b": atB }, [cut])[0]!;
+    assert.ok(Math.abs(s.platformDelayMs! - 1.2) < 1e-3, `platform delay ${s.platformDelayMs}`);
+    assert.equal(s.requestAtHolderAt, T0 + 400.5);
+    assert.equal(s.replyLeftHolderAt, T0 + 401.1);
+    assert.ok(Math.abs(s.holderAnswerMs! - 0.6) < 1e-3, `holder answer ${s.holderAnswerMs}`);
+    assert.ok(Math.abs(s.fabricDelayMs! - 0.6) < 1e-3, `fabric delay ${s.fabricDelayMs}`);
+    // The old holder's capture is not read for the new holder's answer.
+    const wrongHost = analyseFailovers(client, { "vm-a": atB, "vm-b": [] }, [cut])[0]!;
+    assert.equal(wrongHost.holderAnswerMs, null);
   });
 });

@@ -34,13 +34,20 @@ export interface FailoverEvent {
   triggerAt: number;
   oldHolder: { name: string; mac: string };
   newHolder: { name: string; mac: string };
-  /** Wall-clock ms when the system's control plane first showed the new holder; null if it never did. */
+  /**
+   * Whether the control plane was polled every millisecond during this failover (the API rows come from these);
+   * the others poll it slowly, so that the data-plane rows do not carry the load of the polling.
+   */
+  apiWatched: boolean;
+  /** Wall-clock ms when the system's control plane first showed the new holder (watched failovers); else null. */
   apiAt: number | null;
 }
 
 /** What the client saw of one failover. Times are wall-clock ms; delays are ms; null when not seen. */
 export interface FailoverSample {
   kind: FailoverKind;
+  /** The control plane was polled every millisecond during it (see FailoverEvent.apiWatched). */
+  apiWatched: boolean;
   newHolder: string;
   triggerAt: number;
   /** The first gratuitous ARP for the VIP at the client after the trigger, not from the old holder's MAC. */
@@ -68,6 +75,17 @@ export interface FailoverSample {
    * announcement leaving the new holder and the request that reply answers.
    */
   platformDelayMs: number | null;
+  /** That request arriving at the new holder (its own capture). */
+  requestAtHolderAt: number | null;
+  /** The first reply leaving the new holder (its own capture). */
+  replyLeftHolderAt: number | null;
+  /**
+   * The new holder's own time to answer (request in → reply out, its capture): its kernel and the responder,
+   * i.e. the instance, not the platform.
+   */
+  holderAnswerMs: number | null;
+  /** The platform's part with the instance's own time taken out: platform delay − holder answer. */
+  fabricDelayMs: number | null;
   /** The longest the client went without sending a request during the outage: large means the client stalled. */
   maxRequestGapMs: number | null;
   /** Replies from the old holder after the new holder announced (in flight at the switch-over, or a bug). */
@@ -92,12 +110,15 @@ export const PROBE_PORT = 7777;
 /** Linux "cooked" capture (tcpdump -i any -y LINUX_SLL): a 16-byte header instead of Ethernet's. */
 export const LINKTYPE_LINUX_SLL = 113;
 const SLL_HEADER_LEN = 16;
+const SLL_ADDRESS = 6;
 const SLL_PROTOCOL = 14;
 
 /**
  * The VIP's gratuitous ARPs (sender IP = target IP = VIP), and the probes to the VIP's PROBE_PORT and their
- * echoes from it (a 32-bit sequence number first in the payload) in a capture, in time order. Ethernet captures (the client's eth0) and cooked ones (a parent's `any`, which survives the
- * link cut) are both read.
+ * echoes from it (a 32-bit sequence number first in the payload) in a capture, in time order. Ethernet captures
+ * (the client's eth0) and cooked ones (a parent's `any`, which survives the link cut) are both read; in a cooked
+ * one `mac` is the sender's link-layer address (the client's for a probe a parent received, the parent's own for
+ * its echo).
  */
 export function observations(
   records: readonly PcapRecord[],
@@ -119,11 +140,12 @@ export function observations(
       const arp = parseArp(buf, l3, buf.length - l3);
       if (isWireError(arp)) continue;
       if (arp.senderIp === vipIp && arp.targetIp === vipIp) out.push({ at, kind: "garp", mac: arp.senderMac });
-    } else if (!cooked && type === ETHERTYPE.IPV4 && buf.length >= l3 + 21) {
+    } else if (type === ETHERTYPE.IPV4 && buf.length >= l3 + 21) {
       const udp = l3 + (buf[l3]! & 0x0f) * 4;
       if (buf[l3 + IPV4_PROTO] !== IPPROTO.UDP || buf.length < udp + UDP_HEADER_LEN + 4) continue;
       const seq = readU32(buf, udp + UDP_HEADER_LEN);
-      const mac = readMac(buf, ETH_SRC);
+      // A cooked header carries the sender's link-layer address where Ethernet has its source MAC.
+      const mac = readMac(buf, cooked ? SLL_ADDRESS : ETH_SRC);
       const fromVip = readIpv4(buf, l3 + IPV4_SRC) === vipIp && readU16(buf, udp + UDP_SRC_PORT) === PROBE_PORT;
       const toVip = readIpv4(buf, l3 + IPV4_DST) === vipIp && readU16(buf, udp + UDP_DST_PORT) === PROBE_PORT;
       if (fromVip) out.push({ at, kind: "reply", mac, seq });
@@ -156,15 +178,19 @@ export function probeRoundTrips(seen: readonly Seen[]): number[] {
 }
 
 /**
- * One sample per event, from what the client saw (`seen`) and what the parents sent (`sent`: their own
- * gratuitous ARPs). Each failover's window runs from its trigger to the next event's trigger (or the end of the
- * capture); the old holder's last reply is looked for since the previous trigger.
+ * One sample per event, from what the client saw (`seen`) and what each parent's own capture saw (`parents`, by
+ * host name: its gratuitous ARPs, the probes it received and its echoes). Each failover's window runs from its
+ * trigger to the next event's trigger (or the end of the capture); the old holder's last reply is looked for since
+ * the previous trigger.
  */
 export function analyseFailovers(
   seen: readonly Seen[],
-  sent: readonly Seen[],
+  parents: Readonly<Record<string, readonly Seen[]>>,
   events: readonly FailoverEvent[],
 ): FailoverSample[] {
+  const sent = Object.values(parents)
+    .flat()
+    .sort((x, y) => x.at - y.at);
   return events.map((e, i) => {
     const until = events[i + 1]?.triggerAt ?? Infinity;
     const since = events[i - 1]?.triggerAt ?? -Infinity;
@@ -191,6 +217,22 @@ export function analyseFailovers(
       first === undefined
         ? undefined
         : seen.filter((s) => s.kind === "request" && s.seq === first.seq && s.at <= first.at).at(-1);
+    // The same request and its echo as the new holder's own capture saw them (matched by sequence number).
+    const atHolder = parents[e.newHolder.name] ?? [];
+    const inAtHolder =
+      first === undefined
+        ? undefined
+        : atHolder.filter((s) => s.kind === "request" && s.seq === first.seq && s.at <= first.at).at(-1);
+    const outOfHolder =
+      first === undefined || inAtHolder === undefined
+        ? undefined
+        : atHolder.find((s) => s.kind === "reply" && s.seq === first.seq && s.at >= inAtHolder.at && s.at <= first.at);
+    const holderAnswerMs =
+      inAtHolder === undefined || outOfHolder === undefined ? null : outOfHolder.at - inAtHolder.at;
+    const platformDelayMs =
+      first === undefined || request === undefined || announcedAt === null
+        ? null
+        : first.at - Math.max(announcedAt, request.at);
     let maxRequestGapMs: number | null = null;
     if (first !== undefined && lastOld !== undefined) {
       const sentAt = seen
@@ -201,6 +243,7 @@ export function analyseFailovers(
     }
     return {
       kind: e.kind,
+      apiWatched: e.apiWatched,
       newHolder: e.newHolder.name,
       triggerAt: e.triggerAt,
       garpAt,
@@ -213,10 +256,11 @@ export function analyseFailovers(
       announceToReplyMs: firstReplyAt !== null && announcedAt !== null ? firstReplyAt - announcedAt : null,
       apiMs: e.apiAt !== null && announcedAt !== null ? e.apiAt - announcedAt : null,
       firstReplyRequestAt: request?.at ?? null,
-      platformDelayMs:
-        first === undefined || request === undefined || announcedAt === null
-          ? null
-          : first.at - Math.max(announcedAt, request.at),
+      platformDelayMs,
+      requestAtHolderAt: inAtHolder?.at ?? null,
+      replyLeftHolderAt: outOfHolder?.at ?? null,
+      holderAnswerMs,
+      fabricDelayMs: platformDelayMs === null || holderAnswerMs === null ? null : platformDelayMs - holderAnswerMs,
       maxRequestGapMs,
       oldRepliesAfterAnnouncement: oldAfter.length,
       lastOldReplyAfterAnnouncementMs:

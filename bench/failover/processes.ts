@@ -107,14 +107,21 @@ export async function startCapture(
 }
 
 /**
- * tcpdump of the ARP a parent sends, on `any` (cooked headers): unlike eth0, that capture survives the parent's
- * link being cut and restored.
+ * tcpdump of a parent's ARP and of the probes it receives and answers, on `any` (cooked headers): unlike eth0,
+ * that capture survives the parent's link being cut and restored.
  */
-export async function startParentCapture(host: BenchHost, dir: string): Promise<{ file: string; tcpdump: Running }> {
-  const file = join(dir, `${host.name}-arp.pcap`);
+export async function startParentCapture(
+  host: BenchHost,
+  dir: string,
+  vip: string,
+): Promise<{ file: string; tcpdump: Running }> {
+  const file = join(dir, `${host.name}-parent.pcap`);
   // prettier-ignore
-  const args = ["-i", "any", "-y", "LINUX_SLL", "-n", "-U", "-w", file, "-s", "96", "--time-stamp-precision=nano", "arp"];
-  const tcpdump = runIn(host, "tcpdump-arp", dir, "tcpdump", args);
+  const args = [
+    "-i", "any", "-y", "LINUX_SLL", "-n", "-U", "-w", file, "-s", "96", "--time-stamp-precision=nano",
+    `arp or (udp and host ${vip} and port ${PROBE_PORT})`,
+  ];
+  const tcpdump = runIn(host, "tcpdump-parent", dir, "tcpdump", args);
   await tcpdump.waitForLog(/listening on/, 10_000);
   return { file, tcpdump };
 }

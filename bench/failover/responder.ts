@@ -5,10 +5,13 @@
 // Before it binds, it echoes a few hundred datagrams over loopback with the same code, so that the first reply
 // after a failover is not also Node's first dgram send (lazy module loading, V8's first compile: a millisecond
 // or more, which the benchmark would charge to the platform on both systems).
+import { setCpuSlice } from "@havip/fabric";
 import { createSocket, type Socket } from "node:dgram";
 
 const WARM_UP_ECHOES = 300;
 const [vip, port] = process.argv.slice(2);
+// Like the prober: a short scheduler slice, so that an echo does not wait behind another process's slice.
+const slice = setCpuSlice(100);
 
 function echo(socket: Socket): void {
   socket.on("message", (msg, from) => {
@@ -41,7 +44,7 @@ const socket = createSocket("udp4");
 echo(socket);
 socket.on("error", () => undefined);
 socket.bind(Number(port), vip, () => {
-  process.stdout.write("listening\n");
+  process.stdout.write(`listening (cpu slice: ${slice.ok ? `${slice.sliceUs} µs` : slice.reason})\n`);
 });
 process.on("SIGTERM", () => {
   socket.close();

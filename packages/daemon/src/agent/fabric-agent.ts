@@ -3,7 +3,15 @@
 // observation.
 import { rm } from "node:fs/promises";
 import { createServer, type Server, type Socket } from "node:net";
-import { Fabric, SpecError, VxlanPortSet, keepFabricWarm, warmUpFabric, type VxlanPortSetOptions } from "@havip/fabric";
+import {
+  Fabric,
+  SpecError,
+  VxlanPortSet,
+  keepFabricWarm,
+  warmUpFabric,
+  type Observation,
+  type VxlanPortSetOptions,
+} from "@havip/fabric";
 import { AttachmentPorts } from "../fabric/attachment-ports.ts";
 import { runCapture } from "../fabric/capture-session.ts";
 import {
@@ -54,11 +62,25 @@ export async function startFabricAgent(options: FabricAgentOptions): Promise<Fab
   const ports = new AttachmentPorts(fabric, set, "the agent has no VXLAN port set");
   const veth = AttachmentPorts.vethAvailable();
   const clients = new Set<Socket>();
-  const send = (socket: Socket, message: AgentMessage) => {
+  const write = (socket: Socket, message: AgentMessage) => {
     if (!socket.destroyed) socket.write(encode(message));
   };
+  // Observations leave after the frames: one arrives in the middle of a receive batch (an announcement), and
+  // writing it there wakes havipd on this CPU before the batch's frames are sent (measured: the flood of a
+  // gratuitous ARP and the next probes held 1–1.6 ms behind havipd's handling of the holder change). Queued, they
+  // are written in a microtask, after the batch has been flushed, or before any answer that follows them: a
+  // client still sees everything in the order it happened.
+  const pendingObservations: Observation[] = [];
+  const writeObservations = () => {
+    const batch = pendingObservations.splice(0);
+    for (const c of clients) for (const observation of batch) write(c, { event: "observation", observation });
+  };
+  const send = (socket: Socket, message: AgentMessage) => {
+    if (pendingObservations.length > 0) writeObservations();
+    write(socket, message);
+  };
   fabric.onObservation((observation) => {
-    for (const c of clients) send(c, { event: "observation", observation });
+    if (pendingObservations.push(observation) === 1) queueMicrotask(writeObservations);
   });
 
   /** `captures`: this client's running captures, by request id. */

@@ -1,10 +1,15 @@
 // The fabric agent as a program: `node main.ts --socket /run/havip/fabric.sock --vxlan 169.254.77.1:4789`
-// [--io auto|dgram|batch] (how VXLAN datagrams move; auto: batched recvmmsg/sendmmsg when the addon is built).
+// [--io auto|dgram|batch] (how VXLAN datagrams move; auto: batched recvmmsg/sendmmsg when the addon is built)
+// [--cpu-slice-us 100] (the forwarding thread's scheduler slice, see @havip/fabric's cpu-slice.ts; 0: the kernel's).
 // Started inside the fabric's network namespace (`ip netns exec …`); havipd drives it with --fabric-agent.
 // Prints one JSON line when ready; SIGINT or SIGTERM closes it.
 import { parseArgs } from "node:util";
+import { checkCpuSliceUs, setCpuSlice } from "@havip/fabric";
 import { parseListenAddress } from "../listen-address.ts";
 import { startFabricAgent } from "./fabric-agent.ts";
+
+/** The forwarding thread's default slice: short enough that an announcement never queues behind a busy process. */
+const DEFAULT_CPU_SLICE_US = 100;
 
 function fail(message: string): never {
   process.stderr.write(`fabric agent: ${message}\n`);
@@ -12,7 +17,12 @@ function fail(message: string): never {
 }
 
 const { values } = parseArgs({
-  options: { socket: { type: "string" }, vxlan: { type: "string" }, io: { type: "string", default: "auto" } },
+  options: {
+    socket: { type: "string" },
+    vxlan: { type: "string" },
+    io: { type: "string", default: "auto" },
+    "cpu-slice-us": { type: "string", default: String(DEFAULT_CPU_SLICE_US) },
+  },
   strict: true,
 });
 if (values.socket === undefined || !values.socket.startsWith("/")) fail("--socket /abs/path.sock is required");
@@ -24,13 +34,31 @@ if (values.vxlan !== undefined) {
 }
 const io = values.io;
 if (io !== "auto" && io !== "dgram" && io !== "batch") fail(`--io expects auto, dgram or batch, got "${io}"`);
+const sliceArg = values["cpu-slice-us"];
+const sliceUs = /^\d+$/.test(sliceArg) ? Number(sliceArg) : NaN;
+if (sliceUs !== 0) {
+  try {
+    checkCpuSliceUs(sliceUs);
+  } catch (e) {
+    fail(`--cpu-slice-us: ${(e as Error).message.replace("got NaN", `got "${sliceArg}"`)} (or 0: the kernel's own)`);
+  }
+}
 const onWarning = (message: string) => {
   process.stderr.write(`fabric agent: ${message}\n`);
 };
+// Frames are forwarded on this (the main) thread: ask for a short slice before the first one.
+let cpuSliceUs: number | null = null;
+if (sliceUs !== 0) {
+  const slice = setCpuSlice(sliceUs);
+  if (slice.ok) cpuSliceUs = slice.sliceUs;
+  else onWarning(`--cpu-slice-us ${sliceUs} not applied, the kernel's slice stays: ${slice.reason}`);
+}
 const agent = await startFabricAgent({ socketPath: values.socket, vxlan, io, onWarning }).catch((e: unknown) =>
   fail(e instanceof Error ? e.message : String(e)),
 );
-process.stdout.write(`${JSON.stringify({ ready: true, socket: values.socket, vxlan: agent.vxlan, io: agent.io })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ ready: true, socket: values.socket, vxlan: agent.vxlan, io: agent.io, cpuSliceUs })}\n`,
+);
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
     void agent.close().then(() => process.exit(0));

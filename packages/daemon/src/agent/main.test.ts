@@ -1,0 +1,79 @@
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { release, tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+
+const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), "havip-agent-main-"));
+after(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** The scheduler slice (ns) of process `pid`'s main thread, as the kernel reports it. */
+function sliceOf(pid: number | "self"): number {
+  return Number(/se\.slice\s*:\s*(\d+)/.exec(readFileSync(`/proc/${pid}/sched`, "utf8"))?.[1]);
+}
+
+/** Starts the agent (no VXLAN: no root needed), reads its ready line and its slice, stops it. */
+async function startAndRead(args: string[]): Promise<{ ready: Record<string, unknown>; sliceNs: number }> {
+  const socket = join(dir, `a-${args.join("")}.sock`);
+  const child = spawn(process.execPath, [MAIN, "--socket", socket, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  try {
+    const line = await new Promise<string>((resolve, reject) => {
+      let out = "";
+      child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+        out += chunk;
+        if (out.includes("\n")) resolve(out.split("\n")[0]!);
+      });
+      child.once("exit", (code) => {
+        reject(new Error(`the agent exited (${code}) before it was ready`));
+      });
+    });
+    return { ready: JSON.parse(line) as Record<string, unknown>, sliceNs: sliceOf(child.pid!) };
+  } finally {
+    child.kill("SIGTERM");
+  }
+}
+
+const customSlices = (() => {
+  const [major = 0, minor = 0] = release().split(".").map(Number);
+  return major > 6 || (major === 6 && minor >= 12);
+})();
+
+describe("fabric agent program", () => {
+  it("forwards on a 100 µs scheduler slice by default, and says so in its ready line", async () => {
+    const { ready, sliceNs } = await startAndRead([]);
+    assert.equal(ready.ready, true);
+    if (!customSlices) {
+      assert.equal(ready.cpuSliceUs, null, "an older kernel keeps its own slice");
+      return;
+    }
+    assert.equal(ready.cpuSliceUs, 100);
+    assert.equal(sliceNs, 100_000);
+  });
+
+  it("takes --cpu-slice-us, and 0 leaves the kernel's slice", async () => {
+    const set = await startAndRead(["--cpu-slice-us", "300"]);
+    if (customSlices) {
+      assert.equal(set.ready.cpuSliceUs, 300);
+      assert.equal(set.sliceNs, 300_000);
+    }
+    const left = await startAndRead(["--cpu-slice-us", "0"]);
+    assert.equal(left.ready.cpuSliceUs, null);
+    assert.equal(left.sliceNs, sliceOf("self"), "the slice it inherited");
+  });
+
+  it("refuses a slice the kernel would not take, in one line", () => {
+    for (const bad of ["50", "abc", "200000"]) {
+      const r = spawnSync(process.execPath, [MAIN, "--socket", join(dir, "x.sock"), "--cpu-slice-us", bad], {
+        encoding: "utf8",
+      });
+      assert.equal(r.status, 2);
+      assert.match(r.stderr, /^fabric agent: --cpu-slice-us: a CPU slice is a whole number of microseconds from 100/);
+      assert.equal(r.stderr.trim().split("\n").length, 1);
+    }
+  });
+});
