@@ -108,6 +108,36 @@ describe("the fabric agent over a Unix socket", () => {
     assert.ok((counters.vxlan?.rxDatagrams ?? 0) >= 2);
   });
 
+  test("an observation that a request causes reaches the client before that request's answer", async () => {
+    // Observations are written after the current batch of frames (a microtask), but never after an answer
+    // that follows them: havipd relies on seeing them in the order they happened.
+    // The order on the wire, read by a raw client (a parsing client could not tell the two apart in one read).
+    const raw = connect(join(dir, "fabric.sock"));
+    raw.setEncoding("utf8");
+    let lines = "";
+    raw.on("data", (c: string) => (lines += c));
+    const answerTo = (id: number) =>
+      until(`the answer to ${id}`, () => (lines.includes(`"id":${id},`) ? true : undefined));
+    raw.write(`${JSON.stringify({ id: 1, op: "hello", version: 4 })}\n`);
+    await answerTo(1);
+    const change = { op: "upsert", kind: "havip", value: { ...SPEC.havips[0]!, members: [B.id, C.id] } };
+    raw.write(`${JSON.stringify({ id: 2, op: "apply-changes", changes: [change] })}\n`);
+    await answerTo(2);
+    raw.destroy();
+    const seen = lines
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { id?: number; event?: string; observation?: Observation });
+    const released = seen.findIndex((m) => m.observation?.kind === "holder-released");
+    const answer = seen.findIndex((m) => m.id === 2);
+    assert.ok(released >= 0, "holder-released was sent");
+    assert.ok(released < answer, `holder-released (line ${released}) before the answer (line ${answer})`);
+    // As before: everyone may claim it, and vm-A holds it again.
+    await remote.applyChanges([{ op: "upsert", kind: "havip", value: SPEC.havips[0]! }]);
+    send(A, gratuitousArp({ mac: A.mac, ip: HAVIP.ip }));
+    await until("vm-A holds it again", () => (agent.fabric.holderOf(HAVIP.id)?.vnicId === A.id ? true : undefined));
+  });
+
   test("a refused change answers SpecError with the problems, and changes nothing", async () => {
     await assert.rejects(
       remote.applyChanges([
