@@ -239,7 +239,8 @@ export function analyseFailovers(
         .filter((s) => s.kind === "request" && s.at >= lastOld.at && s.at <= first.at)
         .map((s) => s.at);
       const edges = [lastOld.at, ...sentAt, first.at];
-      maxRequestGapMs = Math.max(...edges.slice(1).map((t, k) => t - edges[k]!));
+      maxRequestGapMs = 0;
+      for (let k = 1; k < edges.length; k++) maxRequestGapMs = Math.max(maxRequestGapMs, edges[k]! - edges[k - 1]!);
     }
     return {
       kind: e.kind,

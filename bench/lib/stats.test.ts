@@ -20,6 +20,14 @@ describe("bench stats", () => {
     assert.equal(s.n, 3);
   });
 
+  it("summarise takes a failover run's worth of samples (more than a call's arguments can hold)", () => {
+    const xs = Array.from({ length: 500_000 }, (_, i) => (i * 7919) % 500_000);
+    const s = summarise(xs);
+    assert.equal(s.min, 0);
+    assert.equal(s.max, 499_999);
+    assert.equal(s.n, 500_000);
+  });
+
   it("quantiles are ordered and lie within the samples", () => {
     fc.assert(
       fc.property(fc.array(fc.double({ min: -1e6, max: 1e6, noNaN: true }), { minLength: 1 }), (xs) => {
