@@ -4,8 +4,7 @@
 // what nice gives it. Measured in the failover benchmark on 2 cores: with the default slice an announcement that
 // arrived while keepalived and tcpdump held the CPUs waited 0.5–1.9 ms before the agent read it; with 100 µs it
 // did not wait. Optional: without the addon, or on an older kernel, the kernel's slice stays and `reason` says why.
-import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
+import { loadNativeAddon, type AddonLoad } from "./native-addon.ts";
 
 /** The shortest and longest slice the kernel accepts (it clamps to these), in microseconds. */
 export const CPU_SLICE_MIN_US = 100;
@@ -18,22 +17,10 @@ interface CpuSliceAddon {
 
 export type CpuSliceResult = { ok: true; sliceUs: number } | { ok: false; reason: string };
 
-/** Where scripts/build-native.sh puts the addon. */
-const ADDON_URL = new URL("../native/build/cpu-slice.node", import.meta.url);
-let loaded: { addon: CpuSliceAddon; reason: null } | { addon: null; reason: string } | null = null;
+let loaded: AddonLoad<CpuSliceAddon> | null = null;
 
-function load(): { addon: CpuSliceAddon; reason: null } | { addon: null; reason: string } {
-  if (loaded !== null) return loaded;
-  try {
-    const x = createRequire(import.meta.url)(fileURLToPath(ADDON_URL)) as Partial<CpuSliceAddon>;
-    loaded =
-      typeof x.get === "function" && typeof x.set === "function"
-        ? { addon: x as CpuSliceAddon, reason: null }
-        : { addon: null, reason: "the cpu-slice addon does not export get/set" };
-  } catch (e) {
-    const message = e instanceof Error ? e.message.split("\n")[0]! : String(e);
-    loaded = { addon: null, reason: `cpu-slice addon not loaded (scripts/build-native.sh builds it): ${message}` };
-  }
+function load(): AddonLoad<CpuSliceAddon> {
+  loaded ??= loadNativeAddon<CpuSliceAddon>("cpu-slice", ["get", "set"]);
   return loaded;
 }
 

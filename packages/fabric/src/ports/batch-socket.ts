@@ -3,8 +3,7 @@
 // receive ring, and leave from a send ring in batches (one sendmmsg).
 // The rings are ArrayBuffers made once by the addon; this class makes a Buffer view per slot once, so nothing
 // is allocated per datagram. The addon is optional: `loadBatchUdp` says why when it cannot be loaded.
-import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
+import { loadNativeAddon, type AddonLoad } from "../native-addon.ts";
 
 /** Metadata words per ring slot: [length, IPv4 address as uint32 (host order), UDP port, flags]. */
 const META_WORDS = 4;
@@ -38,30 +37,13 @@ export interface BatchUdpAddon {
   close(handle: object): void;
 }
 
-export type BatchUdpLoad = { addon: BatchUdpAddon; reason: null } | { addon: null; reason: string };
+export type BatchUdpLoad = AddonLoad<BatchUdpAddon>;
 
-/** Where scripts/build-native.sh puts the addon. */
-const ADDON_URL = new URL("../../native/build/batch-udp.node", import.meta.url);
 let loaded: BatchUdpLoad | null = null;
-
-function isAddon(x: unknown): x is BatchUdpAddon {
-  if (typeof x !== "object" || x === null) return false;
-  const o = x as Record<string, unknown>;
-  return typeof o.open === "function" && typeof o.flush === "function" && typeof o.close === "function";
-}
 
 /** Loads the addon once; never throws: without it, `reason` says why (not built, wrong platform, ...). */
 export function loadBatchUdp(): BatchUdpLoad {
-  if (loaded !== null) return loaded;
-  try {
-    const exports: unknown = createRequire(import.meta.url)(fileURLToPath(ADDON_URL));
-    loaded = isAddon(exports)
-      ? { addon: exports, reason: null }
-      : { addon: null, reason: "the batch-udp addon does not export open/flush/close" };
-  } catch (e) {
-    const message = e instanceof Error ? e.message.split("\n")[0]! : String(e);
-    loaded = { addon: null, reason: `batch-udp addon not loaded (scripts/build-native.sh builds it): ${message}` };
-  }
+  loaded ??= loadNativeAddon<BatchUdpAddon>("batch-udp", ["open", "flush", "close"]);
   return loaded;
 }
 
