@@ -48,22 +48,15 @@ export function applyHolderUpserts(
     spec.havips.set(h.id, h);
     const entry = tables.havips.get(h.id)!;
     const rt = entry.runtime;
-    const generation = h.generation ?? 0;
-    if (generation <= rt.generation) continue;
-    rt.generation = generation;
-    rt.holderSince = now;
-    rt.stormWindowStart = Number.NEGATIVE_INFINITY;
-    rt.stormWindowChanges = 0;
-    rt.stormReported = false;
-    const holderId = h.holderVnicId ?? null;
+    if (!rt.adopt(h, now)) continue;
+    const holderId = rt.holderVnicId;
     const vnic = holderId === null ? undefined : tables.vnics.get(holderId);
     if (vnic !== undefined && entry.mayClaim(vnic)) {
-      rt.holderVnicId = vnic.id;
       entry.holder = vnic;
     } else {
       rt.holderVnicId = null;
       entry.holder = null;
-      if (holderId !== null) released.push({ havipId: h.id, previousVnicId: holderId, generation });
+      if (holderId !== null) released.push({ havipId: h.id, previousVnicId: holderId, generation: rt.generation });
     }
   }
   return released;

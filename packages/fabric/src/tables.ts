@@ -97,6 +97,23 @@ export class HaVipRuntime {
     this.generation = generation;
     this.holderSince = holderSince;
   }
+
+  /**
+   * Takes the spec's holder and generation when the spec knows a newer one than this runtime (e.g. observed by
+   * another fabric, or issued by the control plane): as a fresh runtime would start, statistics kept. Returns
+   * whether it did. A compile applies it to a copy (a failed compile changes nothing), holder-only upserts in place.
+   */
+  adopt(h: HaVipSpec, now: number): boolean {
+    const generation = h.generation ?? 0;
+    if (generation <= this.generation) return false;
+    this.holderVnicId = h.holderVnicId ?? null;
+    this.generation = generation;
+    this.holderSince = now;
+    this.stormWindowStart = Number.NEGATIVE_INFINITY;
+    this.stormWindowChanges = 0;
+    this.stormReported = false;
+    return true;
+  }
 }
 
 export class HaVipEntry {
@@ -389,12 +406,10 @@ export function compileSpec(spec: SpecState, runtimes: ReadonlyMap<string, HaVip
 function runtimeFor(h: HaVipSpec, prev: HaVipRuntime | undefined, now: number): HaVipRuntime {
   const specGeneration = h.generation ?? 0;
   if (prev === undefined) return new HaVipRuntime(h.holderVnicId ?? null, specGeneration, now);
-  if (specGeneration > prev.generation) {
-    // The spec knows a newer holder than we do (e.g. observed by another fabric): adopt it. A new object, so
-    // that a failed compile leaves the previous runtime untouched; statistics carry over.
-    const rt = new HaVipRuntime(h.holderVnicId ?? null, specGeneration, now);
-    rt.stats.copyFrom(prev.stats);
-    return rt;
-  }
-  return prev;
+  // A newer holder in the spec is adopted on a new object, so that a failed compile leaves the previous
+  // runtime untouched; statistics carry over.
+  const rt = new HaVipRuntime(prev.holderVnicId, prev.generation, prev.holderSince);
+  if (!rt.adopt(h, now)) return prev;
+  rt.stats.copyFrom(prev.stats);
+  return rt;
 }

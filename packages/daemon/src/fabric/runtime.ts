@@ -91,27 +91,43 @@ export async function startFabric(
     }
   };
 
-  // Restore what the data directory remembers (a restart keeps the vNICs' ports). VXLAN attachments need a
-  // VXLAN port set; veth attachments only their interface.
-  const vxlanOk = backend.vxlan !== null;
-  const restorable = Object.entries(state.attachments).filter(([, a]) => vxlanOk || isVeth(a));
-  try {
-    for (const [vnicId, a] of restorable) {
+  /**
+   * Plugs what the data directory remembers into the fabric: every attachment, then the internet edge. VXLAN
+   * attachments need a VXLAN port set; veth attachments only their interface. One the fabric refuses stays
+   * recorded (PUT it again, or DELETE it) and is logged; `strict` (at start) rethrows a refused VXLAN attachment
+   * or edge instead, and tolerates only a veth interface gone with its instance.
+   */
+  const plugRecorded = async (strict: boolean): Promise<void> => {
+    const vxlanOk = backend.vxlan !== null;
+    let skipped = false;
+    for (const [vnicId, a] of Object.entries(state.attachments)) {
+      if (!vxlanOk && !isVeth(a)) {
+        skipped = true;
+        continue;
+      }
       await backend.plug(portOfVnic(vnicId), a).catch((e: unknown) => {
-        // An interface gone with its instance must not keep havipd from starting: the attachment stays
-        // recorded (PUT it again, or DELETE it) and the vNIC is unreachable meanwhile.
-        if (!isVeth(a)) throw e;
-        logger.warn({ vnicId, ...a, err: e }, `veth attachment of ${vnicId} not restored`);
+        if (strict && !isVeth(a)) throw e;
+        logger.warn({ vnicId, ...a, err: e }, `attachment of ${vnicId} not restored`);
       });
     }
-    if (vxlanOk && state.internet !== null) await backend.plug(INTERNET_PORT, state.internet);
+    if (state.internet !== null && !vxlanOk) skipped = true;
+    else if (state.internet !== null) {
+      await backend.plug(INTERNET_PORT, state.internet).catch((e: unknown) => {
+        if (strict) throw e;
+        logger.warn({ internet: state.internet, err: e }, "internet edge not restored");
+      });
+    }
+    if (skipped) {
+      logger.warn("the data directory has VXLAN attachments, but the fabric has no VXLAN port set: not restored");
+    }
+  };
+  // At start: a restart keeps the vNICs' ports.
+  try {
+    await plugRecorded(true);
   } catch (e) {
     sync.stop();
     await backend.close();
     throw e;
-  }
-  if (restorable.length < Object.keys(state.attachments).length || (!vxlanOk && state.internet !== null)) {
-    logger.warn("the data directory has VXLAN attachments, but the fabric has no VXLAN port set: not restored");
   }
 
   let saving: Promise<void> = Promise.resolve();
@@ -121,16 +137,7 @@ export async function startFabric(
   // attachment and the internet edge, as at start. An attachment refused now is logged and stays recorded.
   backend.onRestore(async () => {
     await sync.rebuild();
-    for (const [vnicId, a] of Object.entries(state.attachments)) {
-      await backend.plug(portOfVnic(vnicId), a).catch((e: unknown) => {
-        logger.warn({ vnicId, ...a, err: e }, `attachment of ${vnicId} not restored in the fabric agent`);
-      });
-    }
-    if (state.internet !== null) {
-      await backend.plug(INTERNET_PORT, state.internet).catch((e: unknown) => {
-        logger.warn({ internet: state.internet, err: e }, "internet edge not restored in the fabric agent");
-      });
-    }
+    await plugRecorded(false);
   });
 
   return {
