@@ -37,7 +37,7 @@ if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
 fi
 
 # The fabric's batched-UDP addon (optional: without it the fabric uses Node's dgram sockets).
-scripts/build-native.sh || echo "setup: warning: native addon not built; VXLAN I/O falls back to dgram" >&2
+scripts/build-native.sh || echo "setup: warning: native addons not built; VXLAN I/O falls back to dgram, the fabric agent keeps the kernel's CPU slice" >&2
 
 # The web console's bundle (havipd serves packages/console/dist at `/`).
 npm run build --loglevel=error >/dev/null
