@@ -16,6 +16,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import type { KeepalivedConfig } from "@havip/lab";
 import { readPcap } from "@havip/wire";
+import { applyHaltPoll, parseHaltPollWish } from "../lib/halt-poll.ts";
 import { publish, type BenchReport, type ResultRow } from "../lib/report.ts";
 import { requireRootFor } from "../lib/root.ts";
 import { ratio, summarise, type Summary } from "../lib/stats.ts";
@@ -363,14 +364,33 @@ function liveFabricRows(runs: readonly SystemRun[]): ResultRow[] {
   });
 }
 
+/** A comma-separated list from the environment, or `fallback` when unset or empty. */
+function listFromEnv(name: string, fallback: readonly string[]): readonly string[] {
+  const list = (process.env[name] ?? "").split(",").filter((x) => x !== "");
+  return list.length === 0 ? fallback : list;
+}
+
 export async function run(options: { quick: boolean }): Promise<BenchReport> {
-  const adverts = options.quick ? [0.1] : [0.1, 1];
+  // BENCH_FAILOVER_ADVERTS=0.1 and BENCH_FAILOVER_SYSTEMS=havip narrow a run (while working on one case).
+  const adverts = options.quick ? [0.1] : listFromEnv("BENCH_FAILOVER_ADVERTS", [0.1, 1].map(String)).map(Number);
+  const systems = SYSTEMS.filter((s) => listFromEnv("BENCH_FAILOVER_SYSTEMS", [s.name]).includes(s.name));
   // Half of the pairs watch the control plane, half are quiet: 40 pairs give 20 samples per row.
   const cycles = options.quick ? 2 : Number(process.env.BENCH_FAILOVER_CYCLES ?? 40);
   const probeIntervalMs = Number(process.env.BENCH_PROBE_INTERVAL_MS ?? 1);
   const runs: SystemRun[] = [];
-  for (const advert of adverts) {
-    for (const system of SYSTEMS) runs.push(await measureSystem(system, advert, cycles, probeIntervalMs));
+  // Idle vCPUs poll before they halt during the run (bench/lib/halt-poll.ts); both systems alike.
+  const haltPoll = applyHaltPoll(parseHaltPollWish(process.env.BENCH_GUEST_HALT_POLL_NS));
+  process.stderr.write(
+    haltPoll.foundNs === null
+      ? "failover: no guest halt polling parameter (not a haltpoll guest): machine left as it is\n"
+      : `failover: guest halt polling ${String(haltPoll.duringNs)} ns for this run (found ${String(haltPoll.foundNs)})\n`,
+  );
+  try {
+    for (const advert of adverts) {
+      for (const system of systems) runs.push(await measureSystem(system, advert, cycles, probeIntervalMs));
+    }
+  } finally {
+    haltPoll.restore();
   }
   const rows = [...rowsOf(runs), ...liveFabricRows(runs)];
   const fabric = inFabricRow();
@@ -395,6 +415,8 @@ export async function run(options: { quick: boolean }): Promise<BenchReport> {
       "in-fabric-live: havipd's /metrics histogram of announcement arrival → re-point over this run (bucket bounds).",
       "probe-rtt: the client's probe round trips over the whole run (what any reply costs on this system now).",
       "Measured on a shared 2-core machine under load from other work; ratio = havip median / ovn median.",
+      `Idle vCPUs poll for ${String(haltPoll.duringNs ?? "—")} ns before halting during the run (guest_halt_poll_ns,`,
+      `found ${String(haltPoll.foundNs ?? "—")}; BENCH_GUEST_HALT_POLL_NS, see bench/failover/README.md), both systems alike.`,
     ],
     parameters: {
       vip: VIP,
@@ -404,6 +426,7 @@ export async function run(options: { quick: boolean }): Promise<BenchReport> {
       cyclesPerRun: cycles,
       failoversPerRun: cycles * 2,
       probeIntervalMs,
+      guestHaltPollNs: { found: haltPoll.foundNs, duringRun: haltPoll.duringNs },
       runs: runs.map((r): RunRecord => ({
         system: r.system,
         advertInterval: r.advertInterval,
