@@ -10,6 +10,7 @@
 // profiler); with no collection in between, the growth is what the run allocated.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
+import { setTimeout as sleep } from "node:timers/promises";
 import { GCProfiler } from "node:v8";
 import { Fabric, type NetworkSpec } from "@havip/fabric";
 import { CountingPort, ManualClock, gratuitousArp, udpFrame } from "@havip/testkit";
@@ -285,6 +286,55 @@ const failover = {
   maxUs: Number(Math.max(...samples).toFixed(2)),
 };
 
+// ── the same after a pause: the first frames a thread runs after it slept ──────────────────────────────────
+// A live agent sleeps between frames, and a failover's announcement is the first frame after a pause. Each
+// sample here follows a pause of PAUSE_MS in which this thread sleeps (a timer, as an agent waits on its
+// sockets): alternately the failover above (announcement + the next frame, timed; then the same again at once)
+// and the copy-only baseline (one frame, timed). The first run after a pause finds its code and data out of
+// the CPU's caches; the baseline pays that too, in proportion to the little it touches.
+
+const PAUSES = Number(process.env.BENCH_PAUSES ?? 40);
+const PAUSE_MS = 50;
+let nextHolder = (FAILOVERS + 2000) & 1; // the loop above alternated; this one goes on from where it stopped
+/** One failover as above (announcement + the next frame to the HAVIP), timed in µs. */
+function timedFailover(): number {
+  const k = nextHolder;
+  nextHolder ^= 1;
+  const target = holders[k]!;
+  const before = target.frames;
+  env.clock.advance(100);
+  const t0 = process.hrtime.bigint();
+  env.port(k === 0 ? B.port : A.port).inject(garps[k]!);
+  env.port(D.port).inject(toHavip);
+  const t1 = process.hrtime.bigint();
+  if (target.frames - before !== 1) throw new Error("after a pause: the frame did not reach the new holder");
+  return Number(t1 - t0) / 1000;
+}
+const afterPause = { firstUs: [] as number[], againUs: [] as number[], baselineUs: [] as number[] };
+for (let i = 0; i < 2 * PAUSES; i++) {
+  await sleep(PAUSE_MS);
+  if (i % 2 === 1) {
+    const t0 = process.hrtime.bigint();
+    baseline();
+    afterPause.baselineUs.push(Number(process.hrtime.bigint() - t0) / 1000);
+  } else {
+    afterPause.firstUs.push(timedFailover());
+    afterPause.againUs.push(timedFailover());
+  }
+}
+const pauseSummary = (xs: number[]) => ({
+  p50Us: Number(percentile(xs, 50).toFixed(2)),
+  p90Us: Number(percentile(xs, 90).toFixed(2)),
+  maxUs: Number(Math.max(...xs).toFixed(2)),
+});
+const failoverAfterPause = {
+  pauses: PAUSES,
+  pauseMs: PAUSE_MS,
+  first: pauseSummary(afterPause.firstUs),
+  again: pauseSummary(afterPause.againUs),
+  baselineFirst: pauseSummary(afterPause.baselineUs),
+};
+
 // ── the control plane's confirmation of a holder, at scale ─────────────────────────────────────────────────
 
 const holderConfirm = measureHolderConfirm(CONFIRM_VNICS, CONFIRM_VNICS / 10, CONFIRM_ROUNDS);
@@ -315,6 +365,10 @@ console.log(
   `announcement → first frame at the new holder: p50 ${failover.p50Us} µs, p99 ${failover.p99Us} µs, max ${failover.maxUs} µs (${fmt(FAILOVERS)} failovers)`,
 );
 console.log(
+  `the same after a ${PAUSE_MS} ms sleep (${PAUSES} each): first p50 ${failoverAfterPause.first.p50Us} µs, max ${failoverAfterPause.first.maxUs} µs; ` +
+    `at once again p50 ${failoverAfterPause.again.p50Us} µs; copy-only baseline after a sleep p50 ${failoverAfterPause.baselineFirst.p50Us} µs`,
+);
+console.log(
   `holder confirmed by the control plane (${fmt(holderConfirm.vnics)} vNICs, ${fmt(holderConfirm.havips)} HAVIPs), data plane paused: ` +
     `in place p50 ${holderConfirm.inPlace.p50Ms} ms, p99 ${holderConfirm.inPlace.p99Ms} ms; ` +
     `full compile p50 ${holderConfirm.fullCompile.p50Ms} ms, p99 ${holderConfirm.fullCompile.p99Ms} ms (${holderConfirm.rounds} each, alternating)`,
@@ -337,6 +391,7 @@ writeFileSync(
       runs: RUNS,
       scenarios: results,
       failover,
+      failoverAfterPause,
       holderConfirm,
       targets,
     },

@@ -6,9 +6,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, test } from "node:test";
 import { SpecError, type NetworkSpec, type Observation } from "@havip/fabric";
-import { gratuitousArp, tcpFrame } from "@havip/testkit";
+import { CountingPort, gratuitousArp, tcpFrame } from "@havip/testkit";
 import { VXLAN_HEADER_LEN, readVni, writeVxlanHeader } from "@havip/wire";
 import { startFabricAgent, type FabricAgent } from "./fabric-agent.ts";
 import { AgentError, RemoteFabric } from "./remote-fabric.ts";
@@ -192,6 +193,37 @@ test("havipd hears when the agent goes away; requests then fail at once", async 
     await closed;
     await assert.rejects(remote.counters(), AgentError);
   } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("with observationDelayMs, havipd hears of a holder change later, but never after an answer", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "havip-agent-"));
+  const agent = await startFabricAgent({ socketPath: join(dir, "d.sock"), vxlan: null, observationDelayMs: 400 });
+  const remote = await RemoteFabric.connect(join(dir, "d.sock"));
+  try {
+    const seen: Observation[] = [];
+    remote.onObservation((o) => seen.push(o));
+    await remote.applySpec(SPEC);
+    const [A, B] = VNICS;
+    for (const v of [A, B]) agent.fabric.attachPort(new CountingPort(v.id));
+    const holderIs = (o: Observation | undefined, vnicId: string) =>
+      o?.kind === "holder-changed" && o.vnicId === vnicId;
+
+    agent.fabric.receive(A.id, gratuitousArp({ mac: A.mac, ip: HAVIP.ip }));
+    assert.equal(agent.fabric.holderOf(HAVIP.id)?.vnicId, A.id, "the fabric re-points at once");
+    await sleep(150);
+    assert.equal(seen.length, 0, "havipd is told only after the delay");
+    await until("the delayed observation", () => (holderIs(seen[0], A.id) ? true : undefined));
+
+    // An answer written meanwhile takes what waits with it, first.
+    agent.fabric.receive(B.id, gratuitousArp({ mac: B.mac, ip: HAVIP.ip }));
+    await remote.counters();
+    assert.ok(holderIs(seen.at(-1), B.id), "the holder change arrived before the answer");
+    assert.equal(seen.length, 2);
+  } finally {
+    remote.close();
+    await agent.close(); // clears a timer still pending
     await rm(dir, { recursive: true, force: true });
   }
 });

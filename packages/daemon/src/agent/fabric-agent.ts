@@ -33,6 +33,11 @@ export interface FabricAgentOptions {
   io?: VxlanPortSetOptions["io"];
   /** Told when "auto" I/O falls back to dgram. */
   onWarning?: (message: string) => void;
+  /**
+   * How long observations wait before they are written to the clients (ms; 0, the default: a microtask, right
+   * after the receive batch). See the comment at `pendingObservations`.
+   */
+  observationDelayMs?: number;
 }
 
 export interface FabricAgent {
@@ -68,10 +73,17 @@ export async function startFabricAgent(options: FabricAgentOptions): Promise<Fab
   // Observations leave after the frames: one arrives in the middle of a receive batch (an announcement), and
   // writing it there wakes havipd on this CPU before the batch's frames are sent (measured: the flood of a
   // gratuitous ARP and the next probes held 1–1.6 ms behind havipd's handling of the holder change). Queued, they
-  // are written in a microtask, after the batch has been flushed, or before any answer that follows them: a
-  // client still sees everything in the order it happened.
+  // are written after the batch has been flushed (a microtask), or `observationDelayMs` later: havipd's handling
+  // of a holder change (store, log, API) is about a millisecond of CPU, and on shared cores it held the first
+  // packets to the new holder when it ran at once (bench/failover/README.md, "havipd after the first packets").
+  // Pending observations are always written before any answer that follows them: a client still sees everything
+  // in the order it happened.
+  const delayMs = options.observationDelayMs ?? 0;
   const pendingObservations: Observation[] = [];
+  let delayTimer: NodeJS.Timeout | null = null;
   const writeObservations = () => {
+    if (delayTimer !== null) clearTimeout(delayTimer);
+    delayTimer = null;
     const batch = pendingObservations.splice(0);
     for (const c of clients) for (const observation of batch) write(c, { event: "observation", observation });
   };
@@ -80,7 +92,9 @@ export async function startFabricAgent(options: FabricAgentOptions): Promise<Fab
     write(socket, message);
   };
   fabric.onObservation((observation) => {
-    if (pendingObservations.push(observation) === 1) queueMicrotask(writeObservations);
+    if (pendingObservations.push(observation) !== 1) return;
+    if (delayMs > 0) delayTimer = setTimeout(writeObservations, delayMs);
+    else queueMicrotask(writeObservations);
   });
 
   /** `captures`: this client's running captures, by request id. */
@@ -187,6 +201,7 @@ export async function startFabricAgent(options: FabricAgentOptions): Promise<Fab
     io: set === null ? null : set.io,
     async close() {
       warm.stop();
+      if (delayTimer !== null) clearTimeout(delayTimer);
       for (const c of clients) c.destroy();
       await new Promise<void>((resolve) =>
         server.close(() => {

@@ -47,6 +47,7 @@ describe("fabric agent program", () => {
   it("forwards on a 100 µs scheduler slice by default, and says so in its ready line", async () => {
     const { ready, sliceNs } = await startAndRead([]);
     assert.equal(ready.ready, true);
+    assert.equal(ready.observationDelayMs, 2, "holder changes reach havipd 2 ms later by default");
     if (!customSlices) {
       assert.equal(ready.cpuSliceUs, null, "an older kernel keeps its own slice");
       return;
@@ -74,6 +75,26 @@ describe("fabric agent program", () => {
       assert.equal(r.status, 2);
       assert.match(r.stderr, /^fabric agent: --cpu-slice-us: a CPU slice is a whole number of microseconds from 100/);
       assert.equal(r.stderr.trim().split("\n").length, 1);
+    }
+  });
+
+  it("refuses an unknown option or a missing value with a message, not a stack trace", () => {
+    for (const args of [["--bogus"], ["--observation-delay-ms", "-1"], ["--io"]]) {
+      const r = spawnSync(process.execPath, [MAIN, "--socket", join(dir, "x.sock"), ...args], { encoding: "utf8" });
+      assert.equal(r.status, 2, args.join(" "));
+      assert.match(r.stderr, /^fabric agent: /);
+      assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
+    }
+  });
+
+  it("takes --observation-delay-ms from 0 to 1000, and refuses anything else in one line", async () => {
+    assert.equal((await startAndRead(["--observation-delay-ms", "0"])).ready.observationDelayMs, 0);
+    for (const bad of ["-1", "1.5", "2ms", "1001"]) {
+      const r = spawnSync(process.execPath, [MAIN, "--socket", join(dir, "x.sock"), `--observation-delay-ms=${bad}`], {
+        encoding: "utf8",
+      });
+      assert.equal(r.status, 2);
+      assert.equal(r.stderr, `fabric agent: --observation-delay-ms expects an integer from 0 to 1000, got "${bad}"\n`);
     }
   });
 });

@@ -1,6 +1,7 @@
 // The fabric agent as a program: `node main.ts --socket /run/havip/fabric.sock --vxlan 169.254.77.1:4789`
 // [--io auto|dgram|batch] (how VXLAN datagrams move; auto: batched recvmmsg/sendmmsg when the addon is built)
-// [--cpu-slice-us 100] (the forwarding thread's scheduler slice, see @havip/fabric's cpu-slice.ts; 0: the kernel's).
+// [--cpu-slice-us 100] (the forwarding thread's scheduler slice, see @havip/fabric's cpu-slice.ts; 0: the kernel's)
+// [--observation-delay-ms 2] (how long holder changes wait before havipd hears of them; 0: after the batch).
 // Started inside the fabric's network namespace (`ip netns exec …`); havipd drives it with --fabric-agent.
 // Prints one JSON line when ready; SIGINT or SIGTERM closes it.
 import { parseArgs } from "node:util";
@@ -10,21 +11,31 @@ import { startFabricAgent } from "./fabric-agent.ts";
 
 /** The forwarding thread's default slice: short enough that an announcement never queues behind a busy process. */
 const DEFAULT_CPU_SLICE_US = 100;
+/** Long enough for the first packets after a failover, short against the API's 10 ms. */
+const DEFAULT_OBSERVATION_DELAY_MS = 2;
+const MAX_OBSERVATION_DELAY_MS = 1000;
 
 function fail(message: string): never {
   process.stderr.write(`fabric agent: ${message}\n`);
   process.exit(2);
 }
 
-const { values } = parseArgs({
-  options: {
-    socket: { type: "string" },
-    vxlan: { type: "string" },
-    io: { type: "string", default: "auto" },
-    "cpu-slice-us": { type: "string", default: String(DEFAULT_CPU_SLICE_US) },
-  },
-  strict: true,
-});
+const { values } = (() => {
+  try {
+    return parseArgs({
+      options: {
+        socket: { type: "string" },
+        vxlan: { type: "string" },
+        io: { type: "string", default: "auto" },
+        "cpu-slice-us": { type: "string", default: String(DEFAULT_CPU_SLICE_US) },
+        "observation-delay-ms": { type: "string", default: String(DEFAULT_OBSERVATION_DELAY_MS) },
+      },
+      strict: true,
+    });
+  } catch (e) {
+    fail((e as Error).message); // an unknown option, a missing or ambiguous value: Node's message, exit 2
+  }
+})();
 if (values.socket === undefined || !values.socket.startsWith("/")) fail("--socket /abs/path.sock is required");
 let vxlan: { host: string; port: number } | null = null;
 if (values.vxlan !== undefined) {
@@ -43,6 +54,11 @@ if (sliceUs !== 0) {
     fail(`--cpu-slice-us: ${(e as Error).message.replace("got NaN", `got "${sliceArg}"`)} (or 0: the kernel's own)`);
   }
 }
+const delayArg = values["observation-delay-ms"];
+if (!/^\d+$/.test(delayArg) || Number(delayArg) > MAX_OBSERVATION_DELAY_MS) {
+  fail(`--observation-delay-ms expects an integer from 0 to ${MAX_OBSERVATION_DELAY_MS}, got "${delayArg}"`);
+}
+const observationDelayMs = Number(delayArg);
 const onWarning = (message: string) => {
   process.stderr.write(`fabric agent: ${message}\n`);
 };
@@ -53,11 +69,11 @@ if (sliceUs !== 0) {
   if (slice.ok) cpuSliceUs = slice.sliceUs;
   else onWarning(`--cpu-slice-us ${sliceUs} not applied, the kernel's slice stays: ${slice.reason}`);
 }
-const agent = await startFabricAgent({ socketPath: values.socket, vxlan, io, onWarning }).catch((e: unknown) =>
-  fail(e instanceof Error ? e.message : String(e)),
+const agent = await startFabricAgent({ socketPath: values.socket, vxlan, io, onWarning, observationDelayMs }).catch(
+  (e: unknown) => fail(e instanceof Error ? e.message : String(e)),
 );
 process.stdout.write(
-  `${JSON.stringify({ ready: true, socket: values.socket, vxlan: agent.vxlan, io: agent.io, cpuSliceUs })}\n`,
+  `${JSON.stringify({ ready: true, socket: values.socket, vxlan: agent.vxlan, io: agent.io, cpuSliceUs, observationDelayMs })}\n`,
 );
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
