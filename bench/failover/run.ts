@@ -6,7 +6,8 @@
 //
 //   node bench/failover/run.ts [--quick]     (root; writes bench/results/failover.json)
 //   BENCH_FAILOVER_CYCLES=20 (cut + preempt pairs per system and advert_int), BENCH_PROBE_INTERVAL_MS=1,
-//   BENCH_FAILOVER_KEEP=1 (keep the captures)
+//   BENCH_FAILOVER_KEEP=1 (keep the captures), BENCH_FAILOVER_SYSTEMS=havip and BENCH_FAILOVER_ADVERTS=0.1
+//   (narrow a run), BENCH_GUEST_HALT_POLL_NS=200000 (idle vCPUs poll before halting; keep: leave the machine)
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -34,6 +35,7 @@ import {
   type Seen,
 } from "./analyse.ts";
 import { bucketQuantile, scrapeAnnounceToRepoint, type Histogram } from "./havipd-metrics.ts";
+import { failoverSelection } from "./selection.ts";
 import {
   startCapture,
   startKeepalived,
@@ -364,16 +366,15 @@ function liveFabricRows(runs: readonly SystemRun[]): ResultRow[] {
   });
 }
 
-/** A comma-separated list from the environment, or `fallback` when unset or empty. */
-function listFromEnv(name: string, fallback: readonly string[]): readonly string[] {
-  const list = (process.env[name] ?? "").split(",").filter((x) => x !== "");
-  return list.length === 0 ? fallback : list;
-}
-
 export async function run(options: { quick: boolean }): Promise<BenchReport> {
   // BENCH_FAILOVER_ADVERTS=0.1 and BENCH_FAILOVER_SYSTEMS=havip narrow a run (while working on one case).
-  const adverts = options.quick ? [0.1] : listFromEnv("BENCH_FAILOVER_ADVERTS", [0.1, 1].map(String)).map(Number);
-  const systems = SYSTEMS.filter((s) => listFromEnv("BENCH_FAILOVER_SYSTEMS", [s.name]).includes(s.name));
+  const selected = failoverSelection(
+    process.env,
+    SYSTEMS.map((s) => s.name),
+    options.quick,
+  );
+  const adverts = selected.adverts;
+  const systems = SYSTEMS.filter((s) => selected.systems.includes(s.name));
   // Half of the pairs watch the control plane, half are quiet: 40 pairs give 20 samples per row.
   const cycles = options.quick ? 2 : Number(process.env.BENCH_FAILOVER_CYCLES ?? 40);
   const probeIntervalMs = Number(process.env.BENCH_PROBE_INTERVAL_MS ?? 1);
@@ -441,5 +442,11 @@ export async function run(options: { quick: boolean }): Promise<BenchReport> {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  if (requireRootFor("failover")) publish(await run({ quick: process.argv.includes("--quick") }));
+  if (requireRootFor("failover")) {
+    const report = await run({ quick: process.argv.includes("--quick") }).catch((e: unknown) => {
+      process.stderr.write(`failover: ${e instanceof Error ? e.message : String(e)}\n`);
+      process.exit(2);
+    });
+    publish(report);
+  }
 }
