@@ -36,7 +36,7 @@ if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
   cp package-lock.json "$stamp"
 fi
 
-# The fabric's batched-UDP addon (optional: without it the fabric uses Node's dgram sockets).
+# The fabric's native addons, batched UDP and the CPU slice (optional: the fabric works without them).
 scripts/build-native.sh || echo "setup: warning: native addons not built; VXLAN I/O falls back to dgram, the fabric agent keeps the kernel's CPU slice" >&2
 
 # The web console's bundle (havipd serves packages/console/dist at `/`).

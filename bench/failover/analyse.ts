@@ -177,6 +177,11 @@ export function probeRoundTrips(seen: readonly Seen[]): number[] {
   return rtts;
 }
 
+/** The request that `reply` answers, as `list` saw it: the last one with its sequence number before it. */
+function lastRequest(list: readonly Seen[], reply: Seen): Seen | undefined {
+  return list.filter((s) => s.kind === "request" && s.seq === reply.seq && s.at <= reply.at).at(-1);
+}
+
 /**
  * One sample per event, from what the client saw (`seen`) and what each parent's own capture saw (`parents`, by
  * host name: its gratuitous ARPs, the probes it received and its echoes). Each failover's window runs from its
@@ -213,16 +218,10 @@ export function analyseFailovers(
     const garpAt = garp?.at ?? null;
     const firstReplyAt = first?.at ?? null;
     const lastOldReplyAt = lastOld?.at ?? null;
-    const request =
-      first === undefined
-        ? undefined
-        : seen.filter((s) => s.kind === "request" && s.seq === first.seq && s.at <= first.at).at(-1);
+    const request = first === undefined ? undefined : lastRequest(seen, first);
     // The same request and its echo as the new holder's own capture saw them (matched by sequence number).
     const atHolder = parents[e.newHolder.name] ?? [];
-    const inAtHolder =
-      first === undefined
-        ? undefined
-        : atHolder.filter((s) => s.kind === "request" && s.seq === first.seq && s.at <= first.at).at(-1);
+    const inAtHolder = first === undefined ? undefined : lastRequest(atHolder, first);
     const outOfHolder =
       first === undefined || inAtHolder === undefined
         ? undefined

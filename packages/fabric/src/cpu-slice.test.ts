@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { release } from "node:os";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { kernelHasCustomSlices } from "@havip/testkit";
 import { checkCpuSliceUs } from "./cpu-slice.ts";
 
 const MODULE = fileURLToPath(new URL("./cpu-slice.ts", import.meta.url));
@@ -12,12 +12,6 @@ function inChild(body: string): unknown {
   const script = `import * as s from ${JSON.stringify(MODULE)};\n${body}`;
   const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" });
   return JSON.parse(out) as unknown;
-}
-
-/** Linux 6.12 brought custom slices to the fair scheduler. */
-function kernelHasCustomSlices(): boolean {
-  const [major = 0, minor = 0] = release().split(".").map(Number);
-  return major > 6 || (major === 6 && minor >= 12);
 }
 
 describe("cpu slice", () => {

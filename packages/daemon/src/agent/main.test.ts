@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { release, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { kernelHasCustomSlices } from "@havip/testkit";
 
 const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "havip-agent-main-"));
@@ -38,10 +39,7 @@ async function startAndRead(args: string[]): Promise<{ ready: Record<string, unk
   }
 }
 
-const customSlices = (() => {
-  const [major = 0, minor = 0] = release().split(".").map(Number);
-  return major > 6 || (major === 6 && minor >= 12);
-})();
+const customSlices = kernelHasCustomSlices();
 
 describe("fabric agent program", () => {
   it("forwards on a 100 µs scheduler slice by default, and says so in its ready line", async () => {
