@@ -419,3 +419,10 @@ s.on("end", () => process.stdout.write(JSON.stringify({ sent, got: JSON.parse(an
 s.on("error", (e) => { console.error(String(e)); process.exit(2); });
 s.end(data);
 setTimeout(() => process.exit(3), 30000).unref();`;
+
+/** `node -e UDP_FLOOD <ip> <count>`: sends `count` 64-byte IP packets (36 bytes of UDP payload) to ip:5300 at once. */
+export const UDP_FLOOD = `
+const s = require("node:dgram").createSocket("udp4"), payload = Buffer.alloc(36), count = Number(process.argv[2]);
+let done = 0;
+for (let i = 0; i < count; i++) s.send(payload, 5300, process.argv[1], () => { if (++done === count) s.close(); });
+`;

@@ -9,6 +9,13 @@
 // called once per recvmmsg. `flush(handle, count)` sends the first `count` slots of the send ring. Counters
 // are doubles in a fifth ArrayBuffer. Nothing here ever blocks: a send the kernel has no room for is dropped
 // and counted.
+//
+// Receive moderation (`moderate(handle, holdUs, minFrames)`, off until called): when one wake-up read at least
+// `minFrames` datagrams, the socket is not polled again until `holdUs` later (a timerfd), and then read in one go;
+// while that read still finds `minFrames` or more the hold repeats, else polling resumes. What NICs do with
+// interrupt coalescing: under a flood, a wake-up per few frames (for this process, for the sender that wakes
+// it, and for the receiver its batch wakes) becomes one per hold with bigger batches; a trickle (an
+// announcement, a probe) never reaches `minFrames` and is read at once.
 #define _GNU_SOURCE
 #define NAPI_VERSION 8
 #include <arpa/inet.h>
@@ -23,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -30,6 +38,7 @@
 #define SLOTS 64
 #define META_WORDS 4
 #define MAX_BATCHES_PER_WAKE 8 /* then yield to the rest of the loop (timers, the control socket) */
+#define MAX_HOLD_US 100000   /* receive moderation: a hold is at most 100 ms */
 #ifndef PACKET_IGNORE_OUTGOING
 #define PACKET_IGNORE_OUTGOING 23 /* Linux 4.20; older libc headers lack the name */
 #endif
@@ -41,7 +50,7 @@
 enum { KIND_UDP, KIND_PACKET };
 
 /* Counter indexes, mirrored in batch-socket.ts. */
-enum { C_SENT, C_SEND_ERRORS, C_SEND_DROPPED, C_RECEIVED, C_BATCHES, C_RECEIVE_ERRORS, C_TRUNCATED, C_COUNT };
+enum { C_SENT, C_SEND_ERRORS, C_SEND_DROPPED, C_RECEIVED, C_BATCHES, C_RECEIVE_ERRORS, C_TRUNCATED, C_HOLDS, C_COUNT };
 
 typedef struct {
   napi_env env;
@@ -50,6 +59,12 @@ typedef struct {
   int closed;
   int hooked; /* the environment cleanup hook is installed */
   uv_poll_t *poll;
+  /* Receive moderation: a timerfd polled on the loop while the socket is held (not polled); -1 until moderate(). */
+  int tfd;
+  uv_poll_t *timer_poll;
+  int holding;
+  long hold_ns; /* 0: off */
+  int hold_min_frames;
   napi_async_context async;
   napi_ref on_batch, resource, rx_ref, rx_meta_ref, tx_ref, tx_meta_ref, counters_ref;
   uint8_t *rx, *tx;
@@ -90,6 +105,13 @@ static void shut(batch_socket *s, int from_hook) {
     uv_close((uv_handle_t *)s->poll, free_poll);
     s->poll = NULL;
   }
+  if (s->timer_poll != NULL) {
+    uv_poll_stop(s->timer_poll);
+    uv_close((uv_handle_t *)s->timer_poll, free_poll);
+    s->timer_poll = NULL;
+  }
+  if (s->tfd >= 0) close(s->tfd);
+  s->tfd = -1;
   close(s->fd);
   s->fd = -1;
   if (s->hooked && !from_hook) napi_remove_env_cleanup_hook(s->env, on_env_cleanup, s);
@@ -132,15 +154,11 @@ static int deliver(batch_socket *s, unsigned count) {
   return 0;
 }
 
-static void on_readable(uv_poll_t *handle, int status, int events) {
-  batch_socket *s = handle->data;
-  if (s->closed) return;
-  if (status < 0 || !(events & UV_READABLE)) {
-    s->counters[C_RECEIVE_ERRORS]++;
-    return;
-  }
+/* Reads what is queued (up to MAX_BATCHES_PER_WAKE batches), calling onBatch per batch; returns how many. */
+static int drain(batch_socket *s) {
+  int total = 0;
   napi_handle_scope scope;
-  if (napi_open_handle_scope(s->env, &scope) != napi_ok) return;
+  if (napi_open_handle_scope(s->env, &scope) != napi_ok) return 0;
   for (int round = 0; round < MAX_BATCHES_PER_WAKE && !s->closed; round++) {
     for (int i = 0; i < SLOTS; i++) {
       s->rx_msgs[i].msg_hdr.msg_namelen = s->kind == KIND_UDP ? sizeof(struct sockaddr_in) : 0;
@@ -162,11 +180,59 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
       m[3] = truncated ? 1 : 0;
       if (truncated) s->counters[C_TRUNCATED]++;
     }
+    total += n;
     s->counters[C_RECEIVED] += n;
     s->counters[C_BATCHES]++;
     if (deliver(s, (unsigned)n) != 0 || n < SLOTS) break; /* a short batch: the queue is empty */
   }
   napi_close_handle_scope(s->env, scope);
+  return total;
+}
+
+static void on_readable(uv_poll_t *handle, int status, int events);
+
+/* Polls the socket again (the hold ended, or moderation was turned off). */
+static void release(batch_socket *s) {
+  struct itimerspec off = {{0, 0}, {0, 0}};
+  if (s->tfd >= 0) timerfd_settime(s->tfd, 0, &off, NULL);
+  if (s->holding && !s->closed) uv_poll_start(s->poll, UV_READABLE, on_readable);
+  s->holding = 0;
+}
+
+/* Stops polling the socket and reads it again `hold_ns` from now (receive moderation). */
+static void hold(batch_socket *s) {
+  struct itimerspec when = {.it_value = {.tv_sec = s->hold_ns / 1000000000L, .tv_nsec = s->hold_ns % 1000000000L}};
+  if (timerfd_settime(s->tfd, 0, &when, NULL) != 0) {
+    release(s); /* cannot hold: poll */
+    return;
+  }
+  if (!s->holding) uv_poll_stop(s->poll);
+  s->holding = 1;
+  s->counters[C_HOLDS]++;
+}
+
+static void on_hold_over(uv_poll_t *handle, int status, int events) {
+  batch_socket *s = handle->data;
+  (void)status;
+  (void)events;
+  if (s->closed) return;
+  uint64_t expirations;
+  if (read(s->tfd, &expirations, sizeof expirations) != (ssize_t)sizeof expirations || !s->holding) return;
+  int total = drain(s);
+  if (s->closed) return;
+  if (s->hold_ns > 0 && total >= s->hold_min_frames) hold(s); /* still a flood: hold again */
+  else release(s);
+}
+
+static void on_readable(uv_poll_t *handle, int status, int events) {
+  batch_socket *s = handle->data;
+  if (s->closed) return;
+  if (status < 0 || !(events & UV_READABLE)) {
+    s->counters[C_RECEIVE_ERRORS]++;
+    return;
+  }
+  int total = drain(s);
+  if (!s->closed && s->hold_ns > 0 && total >= s->hold_min_frames) hold(s);
 }
 
 static batch_socket *unwrap(napi_env env, napi_value value) {
@@ -218,6 +284,7 @@ static napi_value wrap_socket(napi_env env, int fd, int kind, napi_value on_batc
     napi_throw_error(env, NULL, "batch-udp: out of memory");
     return NULL;
   }
+  s->tfd = -1;
   /* From here the handle owns `s` (its finalizer frees it) and every failure goes through shut(). */
   s->env = env;
   s->kind = kind;
@@ -411,6 +478,45 @@ static napi_value js_flush(napi_env env, napi_callback_info info) {
   return number(env, sent);
 }
 
+/* moderate(handle, holdUs, minFrames): receive moderation (see the top of this file); holdUs 0 turns it off. */
+static napi_value js_moderate(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  uint32_t hold_us = 0, min_frames = 0;
+  batch_socket *s = argc < 3 ? NULL : unwrap(env, argv[0]);
+  if (s == NULL) return NULL;
+  if (napi_get_value_uint32(env, argv[1], &hold_us) != napi_ok ||
+      napi_get_value_uint32(env, argv[2], &min_frames) != napi_ok || hold_us > MAX_HOLD_US || min_frames < 1) {
+    napi_throw_range_error(env, NULL, "batch-udp: moderate(handle, holdUs 0..100000, minFrames >= 1)");
+    return NULL;
+  }
+  if (s->closed) return NULL;
+  if (hold_us > 0 && s->tfd < 0) {
+    uv_loop_t *loop = NULL;
+    int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (tfd < 0) {
+      throw_errno(env, "timerfd_create", errno);
+      return NULL;
+    }
+    uv_poll_t *poll = calloc(1, sizeof *poll);
+    if (poll == NULL || napi_get_uv_event_loop(env, &loop) != napi_ok || uv_poll_init(loop, poll, tfd) != 0) {
+      free(poll);
+      close(tfd);
+      napi_throw_error(env, NULL, "batch-udp: cannot poll the moderation timer");
+      return NULL;
+    }
+    poll->data = s;
+    s->tfd = tfd;
+    s->timer_poll = poll;
+    uv_poll_start(poll, UV_READABLE, on_hold_over);
+  }
+  s->hold_ns = (long)hold_us * 1000L;
+  s->hold_min_frames = (int)min_frames;
+  if (hold_us == 0) release(s);
+  return NULL;
+}
+
 /* close(handle): stops polling and closes the socket; a second call does nothing. */
 static napi_value js_close(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -427,6 +533,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       {"open", NULL, js_open, NULL, NULL, NULL, napi_enumerable, NULL},
       {"openPacket", NULL, js_open_packet, NULL, NULL, NULL, napi_enumerable, NULL},
       {"flush", NULL, js_flush, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"moderate", NULL, js_moderate, NULL, NULL, NULL, napi_enumerable, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof methods / sizeof methods[0], methods) != napi_ok) return NULL;

@@ -10,6 +10,7 @@ import {
   keepFabricWarm,
   warmUpFabric,
   type Observation,
+  type ReceiveModeration,
   type VxlanPortSetOptions,
 } from "@havip/fabric";
 import { AttachmentPorts } from "../fabric/attachment-ports.ts";
@@ -38,6 +39,8 @@ export interface FabricAgentOptions {
    * after the receive batch). See the comment at `pendingObservations`.
    */
   observationDelayMs?: number;
+  /** Receive moderation of the VXLAN socket and every veth attachment's socket (off when absent). */
+  receiveModeration?: ReceiveModeration;
 }
 
 export interface FabricAgent {
@@ -61,10 +64,11 @@ export async function startFabricAgent(options: FabricAgentOptions): Promise<Fab
       port: options.vxlan.port,
       ...(options.io === undefined ? {} : { io: options.io }),
       ...(options.onWarning === undefined ? {} : { onWarning: options.onWarning }),
+      ...(options.receiveModeration === undefined ? {} : { moderation: options.receiveModeration }),
     });
     bound = await set.open();
   }
-  const ports = new AttachmentPorts(fabric, set, "the agent has no VXLAN port set");
+  const ports = new AttachmentPorts(fabric, set, "the agent has no VXLAN port set", options.receiveModeration);
   const veth = AttachmentPorts.vethAvailable();
   const clients = new Set<Socket>();
   const write = (socket: Socket, message: AgentMessage) => {

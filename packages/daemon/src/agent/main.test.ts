@@ -46,6 +46,7 @@ describe("fabric agent program", () => {
     const { ready, sliceNs } = await startAndRead([]);
     assert.equal(ready.ready, true);
     assert.equal(ready.observationDelayMs, 2, "holder changes reach havipd 2 ms later by default");
+    assert.deepEqual(ready.rxModeration, { holdUs: 100, minFrames: 8 }, "receive moderation on by default");
     if (!customSlices) {
       assert.equal(ready.cpuSliceUs, null, "an older kernel keeps its own slice");
       return;
@@ -93,6 +94,26 @@ describe("fabric agent program", () => {
       });
       assert.equal(r.status, 2);
       assert.equal(r.stderr, `fabric agent: --observation-delay-ms expects an integer from 0 to 1000, got "${bad}"\n`);
+    }
+  });
+
+  it("takes --rx-moderation-us (0: off) and --rx-moderation-frames, and refuses anything else in one line", async () => {
+    const set = await startAndRead(["--rx-moderation-us", "250", "--rx-moderation-frames", "16"]);
+    assert.deepEqual(set.ready.rxModeration, { holdUs: 250, minFrames: 16 });
+    assert.equal((await startAndRead(["--rx-moderation-us", "0"])).ready.rxModeration, null);
+    for (const [option, bad, range] of [
+      ["rx-moderation-us", "-1", "0 to 100000"],
+      ["rx-moderation-us", "100001", "0 to 100000"],
+      ["rx-moderation-us", "0.5", "0 to 100000"],
+      ["rx-moderation-frames", "0", "1 to 512"],
+      ["rx-moderation-frames", "513", "1 to 512"],
+      ["rx-moderation-frames", "x", "1 to 512"],
+    ] as const) {
+      const r = spawnSync(process.execPath, [MAIN, "--socket", join(dir, "x.sock"), `--${option}=${bad}`], {
+        encoding: "utf8",
+      });
+      assert.equal(r.status, 2, `${option} ${bad}`);
+      assert.equal(r.stderr, `fabric agent: --${option} expects an integer from ${range}, got "${bad}"\n`);
     }
   });
 });

@@ -7,6 +7,7 @@ import {
   packetPortsAvailable,
   type Fabric,
   type PacketPortCounters,
+  type ReceiveModeration,
   type VxlanPortSet,
 } from "@havip/fabric";
 import { isVeth, type AgentAttachment } from "../agent/protocol.ts";
@@ -22,12 +23,17 @@ export class AttachmentPorts {
   private readonly set: VxlanPortSet | null;
   private readonly noVxlan: string;
   private readonly packets = new Map<string, PacketPort>();
+  private readonly moderation: ReceiveModeration | undefined;
 
-  /** `noVxlan`: what a VXLAN attachment is told when there is no port set. */
-  constructor(fabric: Fabric, set: VxlanPortSet | null, noVxlan: string) {
+  /**
+   * `noVxlan`: what a VXLAN attachment is told when there is no port set. `moderation`: the veth attachments'
+   * receive moderation (off when absent).
+   */
+  constructor(fabric: Fabric, set: VxlanPortSet | null, noVxlan: string, moderation?: ReceiveModeration) {
     this.fabric = fabric;
     this.set = set;
     this.noVxlan = noVxlan;
+    this.moderation = moderation;
   }
 
   /** Whether veth attachments can be made here (the native addon opens packet sockets). */
@@ -54,7 +60,10 @@ export class AttachmentPorts {
     if (!available.ok) throw new AttachmentRefused(`cannot attach interface ${a.interface}: ${available.reason}`);
     let port: PacketPort;
     try {
-      port = new PacketPort(portId, { interface: a.interface });
+      port = new PacketPort(portId, {
+        interface: a.interface,
+        ...(this.moderation === undefined ? {} : { moderation: this.moderation }),
+      });
     } catch (e) {
       const why = e instanceof Error ? e.message.replace(/^batch-udp: /, "") : String(e);
       throw new AttachmentRefused(`cannot attach interface ${a.interface}: ${why}`);

@@ -4,7 +4,14 @@ import assert from "node:assert/strict";
 import dgram from "node:dgram";
 import { after, before, describe, it, test } from "node:test";
 import fc from "fast-check";
-import { BatchSocket, copyFrame, ipv4ToUint32, loadBatchUdp, type BatchUdpAddon } from "./batch-socket.ts";
+import {
+  BatchSocket,
+  checkReceiveModeration,
+  copyFrame,
+  ipv4ToUint32,
+  loadBatchUdp,
+  type BatchUdpAddon,
+} from "./batch-socket.ts";
 
 const LOOPBACK = 0x7f000001;
 const load = loadBatchUdp();
@@ -219,6 +226,125 @@ describe("BatchSocket", { skip: load.reason ?? false }, () => {
     const again = new BatchSocket(addon, { address: "127.0.0.1", port, bufferBytes: 0, onBatch: () => undefined });
     again.close();
     await Promise.resolve();
+  });
+});
+
+describe("BatchSocket receive moderation", { skip: load.reason ?? false }, () => {
+  const addon = load.addon as BatchUdpAddon;
+  const HOLD_MS = 100; // the longest hold the addon takes
+  let rx: BatchSocket;
+  let tx: BatchSocket;
+  /** Datagrams delivered so far, and the size of each batch. */
+  let delivered = 0;
+  const batches: number[] = [];
+
+  before(() => {
+    rx = new BatchSocket(addon, {
+      address: "127.0.0.1",
+      port: 0,
+      bufferBytes: 1 << 20,
+      onBatch: (count) => {
+        delivered += count;
+        batches.push(count);
+      },
+      moderation: { holdUs: HOLD_MS * 1000, minFrames: 4 },
+    });
+    tx = new BatchSocket(addon, { address: "127.0.0.1", port: 0, bufferBytes: 1 << 20, onBatch: () => undefined });
+  });
+  after(() => {
+    rx.close();
+    tx.close();
+  });
+
+  /** Queues `n` datagrams on the receiver at once (one sendmmsg, before this task yields). */
+  const burst = (n: number) => {
+    for (let i = 0; i < n; i++) {
+      tx.sendSlot().writeUInt32BE(i);
+      tx.commit(4, LOOPBACK, rx.port);
+    }
+    assert.equal(tx.flush(), n);
+  };
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it("holds after a wake-up of minFrames or more, reads the hold's arrivals in one go, then polls again", async () => {
+    burst(6);
+    await until(() => delivered === 6);
+    assert.equal(rx.counters.holds, 1, "six at once reach minFrames: held");
+    burst(5); // arrive during the hold
+    await sleep(HOLD_MS / 4);
+    assert.equal(delivered, 6, "nothing is read while the socket is held");
+    await until(() => delivered === 11);
+    assert.equal(batches.at(-1), 5, "the hold's arrivals come in one batch");
+    assert.equal(rx.counters.holds, 2, "that read found minFrames again: held again");
+    await until(() => rx.counters.holds === 2 && delivered === 11);
+    await sleep(HOLD_MS * 1.5); // the second hold ends with an empty read: polling again
+    const start = Date.now();
+    burst(1);
+    await until(() => delivered === 12);
+    assert.ok(Date.now() - start < HOLD_MS, "a single datagram after the flood is read at once, not a hold later");
+    assert.equal(rx.counters.holds, 2, "under minFrames: no hold");
+  });
+
+  it("turning moderation off while held reads at once", async () => {
+    rx.moderate({ holdUs: 100_000, minFrames: 2 });
+    const before = delivered;
+    burst(3);
+    await until(() => delivered === before + 3);
+    const holds = rx.counters.holds;
+    burst(1);
+    await sleep(20);
+    assert.equal(delivered, before + 3, "held");
+    rx.moderate({ holdUs: 0, minFrames: 1 });
+    await until(() => delivered === before + 4, 80);
+    burst(3);
+    await until(() => delivered === before + 7);
+    assert.equal(rx.counters.holds, holds, "off: no further hold");
+  });
+
+  it("refuses a hold or a frame count out of range, before the addon sees it", () => {
+    for (const bad of [
+      { holdUs: -1, minFrames: 8 },
+      { holdUs: 100_001, minFrames: 8 },
+      { holdUs: 1.5, minFrames: 8 },
+      { holdUs: 100, minFrames: 0 },
+      { holdUs: 100, minFrames: Number.NaN },
+    ]) {
+      assert.throws(
+        () => {
+          rx.moderate(bad);
+        },
+        RangeError,
+        JSON.stringify(bad),
+      );
+      assert.throws(() => {
+        checkReceiveModeration(bad);
+      }, RangeError);
+    }
+    assert.throws(() => {
+      addon.moderate!(rx, 100, 8);
+    }, /not a socket handle/);
+  });
+
+  it("closes while held: nothing is delivered after close, and the hold's timer goes with the socket", async () => {
+    let after = 0;
+    const s = new BatchSocket(addon, {
+      address: "127.0.0.1",
+      port: 0,
+      bufferBytes: 1 << 20,
+      onBatch: (count) => (after += count),
+      moderation: { holdUs: 50_000, minFrames: 1 },
+    });
+    for (let i = 0; i < 2; i++) {
+      tx.sendSlot().writeUInt32BE(i);
+      tx.commit(4, LOOPBACK, s.port);
+      tx.flush();
+      await until(() => after === i + 1);
+    }
+    assert.equal(s.counters.holds, 2, "the second arrived in the first hold, whose read held again");
+    s.close(); // in the second hold
+    await sleep(80); // past the hold: its timer must not fire into a closed socket
+    assert.equal(after, 2);
+    assert.equal(s.counters.holds, 2);
   });
 });
 

@@ -15,7 +15,16 @@ const META_FLAGS = 3;
 const FLAG_TRUNCATED = 1;
 
 /** Counter indexes of the addon's counters buffer (batch-udp.c). */
-const C = { sent: 0, sendErrors: 1, sendDropped: 2, received: 3, batches: 4, receiveErrors: 5, truncated: 6 } as const;
+const C = {
+  sent: 0,
+  sendErrors: 1,
+  sendDropped: 2,
+  received: 3,
+  batches: 4,
+  receiveErrors: 5,
+  truncated: 6,
+  holds: 7,
+} as const;
 
 interface NativeSocket {
   handle: object;
@@ -34,7 +43,35 @@ export interface BatchUdpAddon {
   /** An AF_PACKET socket bound to `ifname` (absent from an addon built before it existed). */
   openPacket?(ifname: string, bufferBytes: number, onBatch: (count: number) => void): NativeSocket;
   flush(handle: object, count: number): number;
+  /** Receive moderation (absent from an addon built before it existed); holdUs 0 turns it off. */
+  moderate?(handle: object, holdUs: number, minFrames: number): void;
   close(handle: object): void;
+}
+
+/**
+ * Receive moderation, as NICs coalesce interrupts: when one wake-up reads at least `minFrames` datagrams, the
+ * socket is read again `holdUs` later rather than at the next datagram, as long as that read finds `minFrames`
+ * or more. Under a flood the process (and the sender that wakes it, and the receiver its batches wake) is woken
+ * once per hold with a bigger batch; fewer than `minFrames` at a time (an announcement, a probe) is read at once.
+ */
+export interface ReceiveModeration {
+  /** 1..100000 µs; 0 turns moderation off. */
+  holdUs: number;
+  /** At least 1. */
+  minFrames: number;
+}
+
+/** The largest hold the addon takes (µs). */
+export const MAX_HOLD_US = 100_000;
+
+/** Throws a RangeError naming what is wrong with `m`. */
+export function checkReceiveModeration(m: ReceiveModeration): void {
+  if (!Number.isInteger(m.holdUs) || m.holdUs < 0 || m.holdUs > MAX_HOLD_US) {
+    throw new RangeError(`receive moderation: holdUs must be an integer from 0 to ${MAX_HOLD_US}, got ${m.holdUs}`);
+  }
+  if (!Number.isInteger(m.minFrames) || m.minFrames < 1) {
+    throw new RangeError(`receive moderation: minFrames must be an integer of at least 1, got ${m.minFrames}`);
+  }
 }
 
 export type BatchUdpLoad = AddonLoad<BatchUdpAddon>;
@@ -83,6 +120,8 @@ export interface BatchSocketCounters {
   receiveErrors: number;
   /** Datagrams longer than a slot (cut, and dropped by the receiver). */
   truncated: number;
+  /** Receive moderation: times the socket was read a hold later instead of at once. */
+  holds: number;
 }
 
 /** A UDP socket bound to (address, port), or a packet socket bound to one interface (`interface`). */
@@ -96,6 +135,8 @@ interface BatchSocketCommon {
    * Datagrams sent from inside it are flushed together when it returns.
    */
   onBatch: (count: number) => void;
+  /** Off by default: every wake-up reads at once. */
+  moderation?: ReceiveModeration;
 }
 
 export class BatchSocket {
@@ -144,6 +185,23 @@ export class BatchSocket {
     this.rxMeta = new Uint32Array(n.rxMeta);
     this.txMeta = new Uint32Array(n.txMeta);
     this.nativeCounters = new Float64Array(n.counters);
+    if (options.moderation !== undefined) {
+      try {
+        this.moderate(options.moderation);
+      } catch (e) {
+        this.close();
+        throw e;
+      }
+    }
+  }
+
+  /** Sets receive moderation (see ReceiveModeration); `{ holdUs: 0, ... }` turns it off. */
+  moderate(m: ReceiveModeration): void {
+    checkReceiveModeration(m);
+    if (this.addon.moderate === undefined) {
+      throw new Error("the batch-udp addon has no receive moderation (rebuild it: scripts/build-native.sh)");
+    }
+    if (!this.closed) this.addon.moderate(this.native.handle, m.holdUs, m.minFrames);
   }
 
   rxLength(slot: number): number {
@@ -205,6 +263,7 @@ export class BatchSocket {
       batches: c[C.batches]!,
       receiveErrors: c[C.receiveErrors]!,
       truncated: c[C.truncated]!,
+      holds: c[C.holds]!,
     };
   }
 

@@ -20,6 +20,8 @@ function fakeAddon() {
   const sent: Buffer[][] = [];
   let onBatch: ((count: number) => void) | null = null;
   const opened: string[] = [];
+  const moderated: [number, number][] = [];
+  const counters = new ArrayBuffer(64);
   const addon: BatchUdpAddon = {
     open: () => assert.fail("a packet port opens a packet socket"),
     openPacket(ifname, _bufferBytes, callback) {
@@ -31,7 +33,7 @@ function fakeAddon() {
         rxMeta,
         tx,
         txMeta,
-        counters: new ArrayBuffer(64),
+        counters,
         port: 0,
         slotSize: SLOT,
         slots: SLOTS,
@@ -41,6 +43,9 @@ function fakeAddon() {
       const meta = new Uint32Array(txMeta);
       sent.push(Array.from({ length: count }, (_, i) => Buffer.from(tx, i * SLOT, meta[i * 4] ?? 0)));
       return count;
+    },
+    moderate(_handle, holdUs, minFrames) {
+      moderated.push([holdUs, minFrames]);
     },
     close: () => undefined,
   };
@@ -53,7 +58,7 @@ function fakeAddon() {
     });
     onBatch!(frames.length);
   };
-  return { addon, sent, deliver, opened };
+  return { addon, sent, deliver, opened, moderated, counters: new Float64Array(counters) };
 }
 
 const frame = (n: number, len = 60) => Array.from({ length: len }, (_, i) => (i + n) & 0xff);
@@ -79,7 +84,22 @@ describe("PacketPort (fake addon)", () => {
       runts: 1,
       sendErrors: 0,
       sendDropped: 0,
+      rxHolds: 0,
     });
+  });
+
+  it("asks the addon for receive moderation only when given one, and counts its holds", () => {
+    const f = fakeAddon();
+    new PacketPort("p1", { interface: "vt1", addon: f.addon });
+    assert.deepEqual(f.moderated, []);
+    const port = new PacketPort("p2", { interface: "vt2", addon: f.addon, moderation: { holdUs: 100, minFrames: 8 } });
+    assert.deepEqual(f.moderated, [[100, 8]]);
+    f.counters[7] = 3; // the addon's holds counter
+    assert.equal(port.counters.rxHolds, 3);
+    assert.throws(
+      () => new PacketPort("p3", { interface: "vt3", addon: f.addon, moderation: { holdUs: 100, minFrames: 0 } }),
+      RangeError,
+    );
   });
 
   it("sends what a batch produces in one flush at its end, copied out of the caller's buffer", () => {

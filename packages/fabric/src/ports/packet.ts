@@ -8,7 +8,7 @@
 // Frames must arrive whole: the interface's end must not coalesce (GRO) or hand over unsegmented (GSO/TSO)
 // frames or leave checksums to hardware (`ethtool -K <if> gro off gso off tso off tx off`, on both ends).
 import { ETH_HEADER_LEN } from "@havip/wire";
-import { BatchSocket, copyFrame, loadBatchUdp, type BatchUdpAddon } from "./batch-socket.ts";
+import { BatchSocket, copyFrame, loadBatchUdp, type BatchUdpAddon, type ReceiveModeration } from "./batch-socket.ts";
 import type { FrameReceiver, Port } from "./port.ts";
 
 export interface PacketPortOptions {
@@ -18,6 +18,8 @@ export interface PacketPortOptions {
   bufferSize?: number;
   /** The addon to use (tests); loaded by default. */
   addon?: BatchUdpAddon;
+  /** Receive moderation of the socket (see ReceiveModeration); off by default. */
+  moderation?: ReceiveModeration;
 }
 
 export interface PacketPortCounters {
@@ -31,6 +33,8 @@ export interface PacketPortCounters {
   sendErrors: number;
   /** Frames not sent because the socket's send buffer was full (it never waits for room). */
   sendDropped: number;
+  /** Times receive moderation read the socket a hold later instead of at once. */
+  rxHolds: number;
 }
 
 /** Default socket buffer size: 4 MiB, as for the VXLAN port set. */
@@ -68,6 +72,7 @@ export class PacketPort implements Port {
       interface: options.interface,
       bufferBytes: options.bufferSize ?? PACKET_SOCKET_BUFFER,
       onBatch: this.onBatch,
+      ...(options.moderation === undefined ? {} : { moderation: options.moderation }),
     });
   }
 
@@ -102,7 +107,15 @@ export class PacketPort implements Port {
   get counters(): PacketPortCounters {
     const n = this.socket.counters;
     const { rxFrames, txFrames, truncated, runts, oversize } = this.own;
-    return { rxFrames, txFrames, truncated, runts, sendErrors: oversize + n.sendErrors, sendDropped: n.sendDropped };
+    return {
+      rxFrames,
+      txFrames,
+      truncated,
+      runts,
+      sendErrors: oversize + n.sendErrors,
+      sendDropped: n.sendDropped,
+      rxHolds: n.holds,
+    };
   }
 
   /** Sends what is queued and closes the socket. Safe to call twice. */
@@ -122,5 +135,6 @@ export function addPacketCounters(a: PacketPortCounters, b: PacketPortCounters):
     runts: a.runts + b.runts,
     sendErrors: a.sendErrors + b.sendErrors,
     sendDropped: a.sendDropped + b.sendDropped,
+    rxHolds: a.rxHolds + b.rxHolds,
   };
 }

@@ -14,7 +14,14 @@
 import dgram from "node:dgram";
 import { isIPv4 } from "node:net";
 import { ETH_HEADER_LEN, VXLAN_HEADER_LEN, VXLAN_PORT, readVni, writeVxlanHeader } from "@havip/wire";
-import { BatchSocket, copyFrame, ipv4ToUint32, loadBatchUdp, type BatchUdpAddon } from "./batch-socket.ts";
+import {
+  BatchSocket,
+  copyFrame,
+  ipv4ToUint32,
+  loadBatchUdp,
+  type BatchUdpAddon,
+  type ReceiveModeration,
+} from "./batch-socket.ts";
 import type { FrameReceiver, Port } from "./port.ts";
 
 /** How a port set moves datagrams: "auto" picks "batch" when the native addon loads, else "dgram". */
@@ -45,6 +52,8 @@ export interface VxlanPortSetOptions {
   io?: VxlanIoMode;
   /** Told once when "auto" falls back to dgram, with the reason. */
   onWarning?: (message: string) => void;
+  /** Batch I/O only: receive moderation of the socket (see ReceiveModeration); off by default. */
+  moderation?: ReceiveModeration;
 }
 
 /** Default socket buffer size: 4 MiB. */
@@ -71,6 +80,8 @@ export interface VxlanCounters {
   sendErrors: number;
   /** Batch I/O only: datagrams dropped because the socket's send buffer was full (it never waits for room). */
   sendDropped: number;
+  /** Batch I/O only: times receive moderation read the socket a hold later instead of at once. */
+  rxHolds: number;
 }
 
 class VxlanPort implements Port {
@@ -123,8 +134,10 @@ export class VxlanPortSet {
     unknownSource: 0,
     sendErrors: 0,
     sendDropped: 0,
+    rxHolds: 0,
   };
-  private readonly options: Required<Omit<VxlanPortSetOptions, "io" | "onWarning">>;
+  private readonly options: Required<Omit<VxlanPortSetOptions, "io" | "onWarning" | "moderation">>;
+  private readonly moderation: ReceiveModeration | undefined;
   private readonly byVni = new Map<number, VxlanPort[]>();
   private readonly byId = new Map<string, VxlanPort>();
   private closed = false;
@@ -162,6 +175,7 @@ export class VxlanPortSet {
       port: options.port ?? VXLAN_PORT,
       bufferSize: options.bufferSize ?? VXLAN_SOCKET_BUFFER,
     };
+    this.moderation = options.moderation;
     const { addon, fallback } = chooseIo(options.io ?? "auto");
     this.addon = addon;
     this.io = addon === null ? "dgram" : "batch";
@@ -190,6 +204,7 @@ export class VxlanPortSet {
       const n = this.batch.counters;
       c.sendErrors = this.oversize + n.sendErrors;
       c.sendDropped = n.sendDropped;
+      c.rxHolds = n.holds;
     }
     return c;
   }
@@ -204,6 +219,7 @@ export class VxlanPortSet {
           port: this.options.port,
           bufferBytes: this.options.bufferSize,
           onBatch: this.onBatch,
+          ...(this.moderation === undefined ? {} : { moderation: this.moderation }),
         });
         this.batch = b;
         this.rxFrames = b.rxSlots.map((slot) => slot.subarray(VXLAN_HEADER_LEN));
