@@ -17,9 +17,9 @@ const DEFAULT_CPU_SLICE_US = 100;
 const DEFAULT_OBSERVATION_DELAY_MS = 2;
 const MAX_OBSERVATION_DELAY_MS = 1000;
 /**
- * Receive moderation: under a 64-byte flood, reading a hold later rather than at every frame halves the wake-ups
- * and lets the receiving instance read about a fifth more (bench/dataplane/README.md); a trickle under 8 frames
- * per wake-up (announcements, probes) is read at once.
+ * Receive moderation: under a 64-byte flood, reading a hold later rather than at the next frame wakes everyone
+ * less often for bigger bursts, and the receiving instance read about a fifth more (bench/dataplane/README.md); a
+ * trickle under 8 frames per wake-up (announcements, probes) is read at once.
  */
 const DEFAULT_RX_MODERATION_US = 100;
 const DEFAULT_RX_MODERATION_FRAMES = 8;
