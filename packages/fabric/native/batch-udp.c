@@ -211,6 +211,9 @@ static void hold(batch_socket *s) {
   s->counters[C_HOLDS]++;
 }
 
+/* Whether a wake-up that read `total` datagrams calls for a hold. */
+static int flooded(const batch_socket *s, int total) { return s->hold_ns > 0 && total >= s->hold_min_frames; }
+
 static void on_hold_over(uv_poll_t *handle, int status, int events) {
   batch_socket *s = handle->data;
   (void)status;
@@ -220,7 +223,7 @@ static void on_hold_over(uv_poll_t *handle, int status, int events) {
   if (read(s->tfd, &expirations, sizeof expirations) != (ssize_t)sizeof expirations || !s->holding) return;
   int total = drain(s);
   if (s->closed) return;
-  if (s->hold_ns > 0 && total >= s->hold_min_frames) hold(s); /* still a flood: hold again */
+  if (flooded(s, total)) hold(s); /* still a flood: hold again */
   else release(s);
 }
 
@@ -232,7 +235,7 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
     return;
   }
   int total = drain(s);
-  if (!s->closed && s->hold_ns > 0 && total >= s->hold_min_frames) hold(s);
+  if (!s->closed && flooded(s, total)) hold(s);
 }
 
 static batch_socket *unwrap(napi_env env, napi_value value) {

@@ -40,7 +40,7 @@ export type {
 export type { FrameReceiver, Port } from "./ports/port.ts";
 export { translateDestination, translateSource } from "./stages/nat.ts";
 export { VxlanPortSet } from "./ports/vxlan.ts";
-export { MAX_HOLD_US, checkReceiveModeration } from "./ports/batch-socket.ts";
+export { MAX_FRAMES_PER_WAKE, MAX_HOLD_US, checkReceiveModeration } from "./ports/batch-socket.ts";
 export type { ReceiveModeration } from "./ports/batch-socket.ts";
 export { PacketPort, PACKET_SOCKET_BUFFER, addPacketCounters, packetPortsAvailable } from "./ports/packet.ts";
 export type { PacketPortCounters, PacketPortOptions } from "./ports/packet.ts";

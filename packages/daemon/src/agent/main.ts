@@ -7,7 +7,7 @@
 // Started inside the fabric's network namespace (`ip netns exec …`); havipd drives it with --fabric-agent.
 // Prints one JSON line when ready; SIGINT or SIGTERM closes it.
 import { parseArgs } from "node:util";
-import { MAX_HOLD_US, checkCpuSliceUs, setCpuSlice, type ReceiveModeration } from "@havip/fabric";
+import { MAX_FRAMES_PER_WAKE, MAX_HOLD_US, checkCpuSliceUs, setCpuSlice, type ReceiveModeration } from "@havip/fabric";
 import { parseListenAddress } from "../listen-address.ts";
 import { startFabricAgent } from "./fabric-agent.ts";
 
@@ -23,7 +23,6 @@ const MAX_OBSERVATION_DELAY_MS = 1000;
  */
 const DEFAULT_RX_MODERATION_US = 100;
 const DEFAULT_RX_MODERATION_FRAMES = 8;
-const MAX_RX_MODERATION_FRAMES = 512; // a wake-up reads at most 8 batches of 64
 
 function fail(message: string): never {
   process.stderr.write(`fabric agent: ${message}\n`);
@@ -81,7 +80,7 @@ const observationDelayMs = integerOption(
   MAX_OBSERVATION_DELAY_MS,
 );
 const holdUs = integerOption("rx-moderation-us", values["rx-moderation-us"], 0, MAX_HOLD_US);
-const minFrames = integerOption("rx-moderation-frames", values["rx-moderation-frames"], 1, MAX_RX_MODERATION_FRAMES);
+const minFrames = integerOption("rx-moderation-frames", values["rx-moderation-frames"], 1, MAX_FRAMES_PER_WAKE);
 const rxModeration: ReceiveModeration | null = holdUs === 0 ? null : { holdUs, minFrames };
 const onWarning = (message: string) => {
   process.stderr.write(`fabric agent: ${message}\n`);

@@ -64,6 +64,9 @@ export interface ReceiveModeration {
 /** The largest hold the addon takes (µs). */
 export const MAX_HOLD_US = 100_000;
 
+/** The most datagrams one wake-up reads (8 batches of 64, batch-udp.c): a larger `minFrames` never holds. */
+export const MAX_FRAMES_PER_WAKE = 512;
+
 /** Throws a RangeError naming what is wrong with `m`. */
 export function checkReceiveModeration(m: ReceiveModeration): void {
   if (!Number.isInteger(m.holdUs) || m.holdUs < 0 || m.holdUs > MAX_HOLD_US) {
