@@ -145,6 +145,7 @@ export async function startFabric(
     fabric: backend.fabric,
     attachments: () => ({ ...state.attachments }),
     async attach(vnicId, attachment) {
+      await sync.caughtUp(); // the vNIC and its subnet's HAVIPs are in the fabric before its first frame
       await replug(portOfVnic(vnicId), attachment, state.attachments[vnicId] ?? null);
       state.attachments[vnicId] = attachment;
       logger.info({ vnicId, ...attachment }, "vNIC attached");
@@ -152,6 +153,7 @@ export async function startFabric(
     },
     async detach(vnicId) {
       if (state.attachments[vnicId] === undefined) return false;
+      await sync.caughtUp();
       await backend.unplug(portOfVnic(vnicId));
       state.attachments = Object.fromEntries(Object.entries(state.attachments).filter(([id]) => id !== vnicId));
       logger.info({ vnicId }, "vNIC detached");
@@ -177,7 +179,10 @@ export async function startFabric(
       await save();
     },
     counters: () => backend.counters(),
-    capture: (request) => backend.capture(request),
+    async capture(request) {
+      await sync.caughtUp(); // a HAVIP or vNIC created just before is a target the fabric knows
+      return backend.capture(request);
+    },
     settled: () => sync.settled(),
     async close() {
       sync.stop();

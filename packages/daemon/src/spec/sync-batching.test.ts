@@ -47,10 +47,23 @@ async function tenantWithSubnet() {
   return { svc, actor, subnet };
 }
 
-/** A tenant with a subnet, and a sync driving a fabric whose every rebuild costs `rebuildMs`. */
-async function syncedTenant(rebuildMs: number) {
+/** A fabric in another process, as an agent: each applyChanges is answered `answerMs` later. */
+function answeringFabric(answerMs: number): FabricDriver & { answered: SpecChange[][] } {
+  const answered: SpecChange[][] = [];
+  return {
+    answered,
+    applySpec: () => undefined,
+    applyChanges: async (changes: SpecChange[]) => {
+      await sleep(answerMs);
+      answered.push(changes);
+    },
+    onObservation: () => () => undefined,
+  };
+}
+
+/** A tenant with a subnet, and a sync driving `fabric`. */
+async function syncedTenant<F extends FabricDriver>(fabric: F) {
   const tenant = await tenantWithSubnet();
-  const fabric = recordingFabric(rebuildMs);
   const local = { routerMac: "02:00:00:00:00:01", internet: null };
   const sync = await startSpecSync(tenant.svc, fabric, local, pino({ level: "silent" }));
   return { ...tenant, fabric, sync };
@@ -60,7 +73,7 @@ const havipUpserts = (calls: SpecChange[][]) =>
   calls.flat().flatMap((c) => (c.op === "upsert" && c.kind === "havip" ? [c.value.id] : []));
 
 test("a commit group reaches the fabric as one batch while rebuilds are cheap", async () => {
-  const { svc, actor, subnet, fabric, sync } = await syncedTenant(0);
+  const { svc, actor, subnet, fabric, sync } = await syncedTenant(recordingFabric(0));
   try {
     const created = await Promise.all(
       Array.from({ length: 20 }, () => svc.createHaVip(actor, { subnetId: subnet.id })),
@@ -74,7 +87,7 @@ test("a commit group reaches the fabric as one batch while rebuilds are cheap", 
 });
 
 test("while rebuilds are dear, changes wait and go in fewer batches, all of them in commit order", async () => {
-  const { svc, actor, subnet, fabric, sync } = await syncedTenant(20);
+  const { svc, actor, subnet, fabric, sync } = await syncedTenant(recordingFabric(20));
   try {
     const ids: string[] = [];
     for (let i = 0; i < 30; i++) ids.push((await svc.createHaVip(actor, { subnetId: subnet.id })).id);
@@ -82,6 +95,25 @@ test("while rebuilds are dear, changes wait and go in fewer batches, all of them
     while (havipUpserts(fabric.calls).length < ids.length && Date.now() < deadline) await sleep(10);
     assert.deepEqual(havipUpserts(fabric.calls), ids, "every create, once, in commit order");
     assert.ok(fabric.calls.length < ids.length / 2, `${fabric.calls.length} batches for ${ids.length} creates`);
+  } finally {
+    sync.stop();
+  }
+});
+
+test("caughtUp sends a waiting batch at once and resolves when the fabric has answered it", async () => {
+  const { svc, actor, subnet, fabric, sync } = await syncedTenant(answeringFabric(20));
+  try {
+    const first = await svc.createHaVip(actor, { subnetId: subnet.id });
+    await sync.caughtUp();
+    assert.deepEqual(havipUpserts(fabric.answered), [first.id], "the first create, answered");
+    // The last batch took 20 ms to be answered, so the next change waits for the batch timer (about 40 ms).
+    const second = await svc.createHaVip(actor, { subnetId: subnet.id });
+    assert.deepEqual(havipUpserts(fabric.answered), [first.id], "the second create is not answered yet");
+    await sync.caughtUp();
+    assert.deepEqual(havipUpserts(fabric.answered), [first.id, second.id], "caughtUp waited for the second one");
+    // Nothing waiting: resolves at once, nothing sent.
+    await sync.caughtUp();
+    assert.equal(fabric.answered.length, 2);
   } finally {
     sync.stop();
   }

@@ -91,6 +91,13 @@ export interface SpecSync {
   /** Resolves once every observation reported so far has been recorded in the control plane. */
   settled(): Promise<void>;
   /**
+   * Resolves once every change committed so far has been handed to the fabric and answered (a batch still
+   * waiting is sent at once). A fabric-local operation (an attachment, the internet edge, a capture) waits for
+   * it first, so that it finds every resource created before it: a vNIC attached right after its instance was
+   * created sends into a fabric that knows it and the HAVIPs of its subnet.
+   */
+  caughtUp(): Promise<void>;
+  /**
    * Applies the whole spec from the store again (a fabric agent that came back empty); rejects when that
    * failed. A rebuild already under way is waited for first, so this one reads the store after it.
    */
@@ -122,6 +129,8 @@ export async function startSpecSync(
   let batchTimer: NodeJS.Timeout | undefined;
   let lastCostMs = 0;
   let lastEnd = 0;
+  // The last batch handed to the fabric, settled when the fabric answered it (a failure is handled in flush).
+  let applying: Promise<void> = Promise.resolve();
   const flush = () => {
     clearTimeout(batchTimer);
     batchTimer = undefined;
@@ -145,7 +154,7 @@ export async function startSpecSync(
     };
     try {
       const applied = fabric.applyChanges(pending.changes);
-      if (applied instanceof Promise) applied.then(done, failed);
+      if (applied instanceof Promise) applying = applied.then(done, failed);
       else done();
     } catch (e) {
       done();
@@ -296,12 +305,21 @@ export async function startSpecSync(
   }
   replayHeld();
 
+  const caughtUp = async () => {
+    // A rebuild under way replays the changes it held back when it ends; then they are in the batch.
+    while (resyncing !== null) await resyncing;
+    flush();
+    await applying;
+  };
+
   return {
     async rebuild() {
       while (resyncing !== null) await resyncing;
       if (!(await resync())) throw new Error("the fabric spec could not be rebuilt from the store (see the log)");
     },
+    caughtUp,
     async setInternet(internet) {
+      await caughtUp(); // set after the changes committed before it (an EIP may need the edge)
       await fabric.applyChanges([{ op: "set-internet", internet } satisfies SpecChange]);
       current = { ...current, internet };
     },
