@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { run } from "../../bench/control/run.ts";
 import type { BenchReport } from "../../bench/lib/report.ts";
+import { postgresSkip } from "./postgres.ts";
 
 function checkReport(report: BenchReport, backend: string): void {
   assert.equal(report.name, "control-quick");
@@ -44,19 +45,7 @@ test("control benchmark, quick, SQLite: well-formed report, every HAVIP created"
   checkReport(await run({ quick: true, backends: ["sqlite"] }), "sqlite");
 });
 
-const pgUrl = process.env.HAVIP_TEST_PG_URL;
-const pgSkip =
-  pgUrl === undefined || pgUrl === ""
-    ? "!!! control benchmark [postgres]: SKIPPED — HAVIP_TEST_PG_URL is not set (scripts/pg-test.sh start) !!!"
-    : false;
-if (pgSkip !== false) {
-  process.stderr.write(`\n${pgSkip}\n\n`);
-  if (process.env.CI !== undefined && process.env.CI !== "") {
-    test("control benchmark [postgres] must run in CI", () => {
-      assert.fail("HAVIP_TEST_PG_URL must be set in CI");
-    });
-  }
-}
+const pgSkip = postgresSkip("control benchmark");
 
 test(
   "control benchmark, quick, PostgreSQL: well-formed report, every HAVIP created",

@@ -2,13 +2,11 @@
 // on loopback (or driving a fabric agent), instances attached as VXLAN peers the test owns, and a small parser
 // of the Prometheus text exposition.
 import assert from "node:assert/strict";
-import dgram from "node:dgram";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { HaVip, Instance } from "@havip/control";
-import { gratuitousArp } from "@havip/testkit";
-import { VXLAN_HEADER_LEN, readVni, writeVxlanHeader } from "@havip/wire";
+import { Vtep, gratuitousArp } from "@havip/testkit";
 import { startFabricAgent, type FabricAgent } from "./agent/fabric-agent.ts";
 import { startDaemon, type RunningDaemon } from "./daemon.ts";
 import { resolveDatabase } from "./database-url.ts";
@@ -43,36 +41,6 @@ export function client(url: string, token: string | null): Call {
     const text = () => Buffer.from(bytes).toString("utf8");
     return { status: r.status, headers: r.headers, body: bytes, text, json: () => JSON.parse(text()) as never };
   };
-}
-
-/** A VXLAN peer on loopback standing in for an instance's kernel VXLAN device. */
-export class Vtep {
-  readonly socket = dgram.createSocket("udp4");
-  readonly received: { vni: number; frame: Uint8Array }[] = [];
-  port = 0;
-  async open(): Promise<this> {
-    this.socket.on("message", (msg) => {
-      this.received.push({ vni: readVni(msg, 0), frame: new Uint8Array(msg.subarray(VXLAN_HEADER_LEN)) });
-    });
-    await new Promise<void>((resolve) => {
-      this.socket.bind(0, "127.0.0.1", resolve);
-    });
-    this.port = this.socket.address().port;
-    return this;
-  }
-  send(to: number, vni: number, frame: Uint8Array): void {
-    const buf = new Uint8Array(VXLAN_HEADER_LEN + frame.length);
-    writeVxlanHeader(buf, 0, vni);
-    buf.set(frame, VXLAN_HEADER_LEN);
-    this.socket.send(buf, to, "127.0.0.1");
-  }
-  close(): Promise<void> {
-    return new Promise((resolve) =>
-      this.socket.close(() => {
-        resolve();
-      }),
-    );
-  }
 }
 
 export async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 5000): Promise<T> {

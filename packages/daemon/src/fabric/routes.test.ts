@@ -6,12 +6,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import type { HaVip, HolderHistoryEntry, Instance, Page } from "@havip/control";
-import { checkFrame, gratuitousArp, ip, tcpFrame } from "@havip/testkit";
+import { Vtep, checkFrame, gratuitousArp, ip, tcpFrame } from "@havip/testkit";
 import { startDaemon, type RunningDaemon } from "../daemon.ts";
 import { createLogging } from "../log.ts";
 import { startFabricAgent } from "../agent/fabric-agent.ts";
 import type { FabricLocalState } from "./local-state.ts";
-import { Vtep, daemonOptions, until, type Mode } from "../test-support.ts";
+import { daemonOptions, until, type Mode } from "../test-support.ts";
 
 const OPERATOR_TOKEN = "operator-token-for-fabric-tests";
 const cleanups: (() => Promise<void>)[] = [];

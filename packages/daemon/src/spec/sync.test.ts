@@ -338,6 +338,39 @@ describe("holder observations that the control plane cannot record at once", () 
   });
 });
 
+test("observations of different HAVIPs are recorded together; those of one HAVIP one after another", async () => {
+  const svc = await service();
+  const actor = await tenant(svc);
+  const opened: { release?: () => void } = {};
+  const gate = new Promise<void>((resolve) => (opened.release = resolve));
+  const started: string[] = [];
+  const gated: ControlService = Object.create(svc) as ControlService;
+  const w = await world(gated, actor);
+  const s = await seed(svc, actor);
+  const other = await svc.createHaVip(actor, { subnetId: s.havip.subnetId, ipAddress: "10.0.1.51" });
+  for (const i of [s.a, s.b]) w.port(vnicOf(i).id);
+  const name = (havipId: string, vnicId: string) =>
+    `${havipId === s.havip.id ? "first" : "other"} by ${vnicId === vnicOf(s.a).id ? "vm-A" : "vm-B"}`;
+  gated.observeHolder = async (obs) => {
+    started.push(name(obs.havipId, obs.vnicId));
+    if (started.length === 1) await gate; // the first HAVIP's first recording is slow (a busy store)
+    return svc.observeHolder(obs);
+  };
+  announce(w, s.a, s.havip);
+  announce(w, s.b, s.havip);
+  announce(w, s.a, other);
+  for (let i = 0; (await svc.getHaVip(actor, other.id)).holder === null; i++) {
+    assert.ok(i < 400, "the other HAVIP's holder is recorded while the first one's recording waits");
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  assert.deepEqual(started, ["first by vm-A", "other by vm-A"], "vm-B's claim of the first waits for vm-A's");
+  opened.release?.();
+  await w.sync.settled();
+  assert.deepEqual(started, ["first by vm-A", "other by vm-A", "first by vm-B"]);
+  const first = await svc.getHaVip(actor, s.havip.id);
+  assert.deepEqual([first.holder?.vnicId, first.generation], [vnicOf(s.b).id, 2], "recorded in the order seen");
+});
+
 test("a change the fabric refuses makes the daemon rebuild the spec from the store", async () => {
   const svc = await service();
   const actor = await tenant(svc);

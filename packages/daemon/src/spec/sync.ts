@@ -212,7 +212,10 @@ export async function startSpecSync(
     else apply(event);
   });
 
-  let recording: Promise<void> = Promise.resolve();
+  // Holder changes of one HAVIP are recorded one at a time, in the order seen (retries included); those of
+  // different HAVIPs are issued together, so that many failovers at once (a host lost) share the store's group
+  // commits instead of taking a commit each. Each HAVIP's last recording, until it is done.
+  const recording = new Map<string, Promise<void>>();
   // A refusal by the control plane (ApiError: the vNIC may not claim, the HAVIP is gone) is final; anything
   // else (a busy or briefly unreachable database) is retried a few times before it is given up and logged.
   const recordHolder = async (havipId: string, vnicId: string, at: Date): Promise<void> => {
@@ -277,9 +280,14 @@ export async function startSpecSync(
   };
   const record = (o: Observation) => {
     log(o);
-    if (o.kind === "holder-changed") {
-      recording = recording.then(() => recordHolder(o.havipId, o.vnicId, new Date(o.at)));
-    }
+    if (o.kind !== "holder-changed") return;
+    const next = (recording.get(o.havipId) ?? Promise.resolve()).then(() =>
+      recordHolder(o.havipId, o.vnicId, new Date(o.at)),
+    );
+    recording.set(o.havipId, next);
+    void next.then(() => {
+      if (recording.get(o.havipId) === next) recording.delete(o.havipId);
+    });
   };
   const stopObserving = fabric.onObservation(record);
 
@@ -324,14 +332,12 @@ export async function startSpecSync(
       current = { ...current, internet };
     },
     settled: async () => {
-      let seen: Promise<void>;
       let seenLogs: Promise<void>;
       do {
-        seen = recording;
         seenLogs = logging;
-        await seen;
+        await Promise.all(recording.values()); // recordHolder never rejects
         await seenLogs;
-      } while (seen !== recording || seenLogs !== logging);
+      } while (recording.size > 0 || seenLogs !== logging);
     },
     stop() {
       clearTimeout(batchTimer);
