@@ -13,12 +13,12 @@ import { type BenchReport, publish, type ResultRow } from "../lib/report.ts";
 import { Api, type Answer, expectStatus, load } from "./client.ts";
 import { BENCH_OPERATOR_TOKEN, benchDir, startDaemon } from "./daemon.ts";
 import { countAll, createHaVip, populate, type Scale } from "./population.ts";
-import { startPostgres } from "./postgres.ts";
+import { forEachStore, storesFromArgs, type Store, type StoreName } from "./stores.ts";
 
 export interface ControlOptions {
   quick: boolean;
   /** Which stores to measure (default both). */
-  backends?: readonly ("sqlite" | "postgres")[];
+  backends?: readonly StoreName[];
   /** Another size than the full or quick one (e.g. to compare with an older build in reasonable time). */
   scale?: Scale;
 }
@@ -31,11 +31,6 @@ const SHARE: Record<(typeof CONCURRENCY)[number], number> = { 1: 0.1, 16: 0.3, 6
 const WINDOWS = 5;
 /** Pause between the creates and the read measurements. */
 const SETTLE_MS = 3_000;
-
-interface Backend {
-  name: "sqlite" | "postgres";
-  database: string | undefined;
-}
 
 interface BackendResult {
   rows: ResultRow[];
@@ -82,7 +77,7 @@ async function windowRates(
   return rates;
 }
 
-async function benchBackend(backend: Backend, scale: Scale, quick: boolean): Promise<BackendResult> {
+async function benchBackend(backend: Store, scale: Scale, quick: boolean): Promise<BackendResult> {
   const dir = benchDir(`havip-bench-control-${backend.name}-`);
   const daemon = await startDaemon({ dataDir: dir.path, ...(backend.database ? { database: backend.database } : {}) });
   const operator = new Api(daemon.url, BENCH_OPERATOR_TOKEN);
@@ -191,22 +186,11 @@ export async function run(options: ControlOptions): Promise<BenchReport> {
     windowsPerCase: WINDOWS,
     havipsListed,
   };
-  if (backends.includes("sqlite")) {
-    const result = await benchBackend({ name: "sqlite", database: undefined }, scale, options.quick);
+  await forEachStore(backends, parameters, async (store) => {
+    const result = await benchBackend(store, scale, options.quick);
     rows.push(...result.rows);
-    havipsListed.sqlite = result.havipsListed;
-  }
-  if (backends.includes("postgres")) {
-    const postgres = await startPostgres();
-    parameters.postgres = { source: postgres.source, fsync: postgres.fsync };
-    try {
-      const result = await benchBackend({ name: "postgres", database: postgres.url }, scale, options.quick);
-      rows.push(...result.rows);
-      havipsListed.postgres = result.havipsListed;
-    } finally {
-      await postgres.stop();
-    }
-  }
+    havipsListed[store.name] = result.havipsListed;
+  });
   return {
     name: options.scale ? `control-${scale.havips}-${scale.vnics}` : options.quick ? "control-quick" : "control",
     title: `Control plane: ${scale.havips} HAVIPs, ${scale.vnics} vNICs, havipd over HTTP (keep-alive)`,
@@ -223,8 +207,7 @@ export async function run(options: ControlOptions): Promise<BenchReport> {
 if (import.meta.main) {
   process.once("SIGINT", () => process.exit(130));
   process.once("SIGTERM", () => process.exit(143));
-  const only = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length);
-  const backends = only === undefined ? undefined : (only.split(",") as ("sqlite" | "postgres")[]);
+  const backends = storesFromArgs(process.argv);
   const flag = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
   const [vnics, havips] = [flag("vnics"), flag("havips")];
   const scale =

@@ -11,7 +11,7 @@
 import { freePort, gratuitousArp, Vtep } from "@havip/testkit";
 import { Api, expectStatus, load } from "../control/client.ts";
 import { BENCH_OPERATOR_TOKEN, benchDir, startDaemon, type BenchDaemon } from "../control/daemon.ts";
-import { startPostgres } from "../control/postgres.ts";
+import { forEachStore, storesFromArgs, type Store, type StoreName } from "../control/stores.ts";
 import { publish, type BenchReport, type ResultRow } from "../lib/report.ts";
 import { summarise } from "../lib/stats.ts";
 import { watchHolders, type HolderChange } from "./events.ts";
@@ -19,7 +19,7 @@ import { watchHolders, type HolderChange } from "./events.ts";
 export interface MassFailoverOptions {
   quick: boolean;
   /** Which stores to measure (default both). */
-  backends?: readonly ("sqlite" | "postgres")[];
+  backends?: readonly StoreName[];
 }
 
 const FULL = { havips: 1000, rounds: 10 };
@@ -133,8 +133,7 @@ async function countHeldBy(api: Api, vnicId: string): Promise<number> {
 }
 
 async function benchBackend(
-  name: "sqlite" | "postgres",
-  database: string | undefined,
+  { name, database }: Store,
   size: { havips: number; rounds: number },
 ): Promise<{ rows: ResultRow[]; verified: number }> {
   const dir = benchDir(`havip-bench-mass-${name}-`);
@@ -224,22 +223,11 @@ export async function run(options: MassFailoverOptions): Promise<BenchReport> {
   const rows: ResultRow[] = [];
   const verified: Record<string, number> = {};
   const parameters: Record<string, unknown> = { ...size, verified };
-  if (backends.includes("sqlite")) {
-    const result = await benchBackend("sqlite", undefined, size);
+  await forEachStore(backends, parameters, async (store) => {
+    const result = await benchBackend(store, size);
     rows.push(...result.rows);
-    verified.sqlite = result.verified;
-  }
-  if (backends.includes("postgres")) {
-    const postgres = await startPostgres();
-    parameters.postgres = { source: postgres.source, fsync: postgres.fsync };
-    try {
-      const result = await benchBackend("postgres", postgres.url, size);
-      rows.push(...result.rows);
-      verified.postgres = result.verified;
-    } finally {
-      await postgres.stop();
-    }
-  }
+    verified[store.name] = result.verified;
+  });
   return {
     name: options.quick ? "mass-failover-quick" : "mass-failover",
     title: `Mass failover: ${size.havips} HAVIPs announced at once by one instance, until havipd's API shows them all`,
@@ -257,7 +245,6 @@ export async function run(options: MassFailoverOptions): Promise<BenchReport> {
 if (import.meta.main) {
   process.once("SIGINT", () => process.exit(130));
   process.once("SIGTERM", () => process.exit(143));
-  const only = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length);
-  const backends = only === undefined ? undefined : (only.split(",") as ("sqlite" | "postgres")[]);
+  const backends = storesFromArgs(process.argv);
   publish(await run({ quick: process.argv.includes("--quick"), ...(backends ? { backends } : {}) }));
 }
