@@ -63,18 +63,16 @@ export async function createHaVip(tenant: Api, subnetIds: readonly string[], i: 
   return answer;
 }
 
-/** Counts a list through every page (proves the creates really exist). */
-export async function countAll(api: Api, path: string): Promise<number> {
+/** Counts a list through every page (proves the creates really exist); only the items `where` takes, if given. */
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the items' shape, as the caller knows it
+export async function countAll<T = unknown>(api: Api, path: string, where?: (item: T) => boolean): Promise<number> {
   let n = 0;
   let cursor: string | null = null;
   do {
     const sep = path.includes("?") ? "&" : "?";
     const query: string = cursor === null ? "" : `&cursor=${encodeURIComponent(cursor)}`;
-    const page: { items: unknown[]; nextCursor: string | null } = await api.ok(
-      "GET",
-      `${path}${sep}limit=1000${query}`,
-    );
-    n += page.items.length;
+    const page: { items: T[]; nextCursor: string | null } = await api.ok("GET", `${path}${sep}limit=1000${query}`);
+    n += where === undefined ? page.items.length : page.items.filter(where).length;
     cursor = page.nextCursor;
   } while (cursor !== null);
   return n;

@@ -37,7 +37,7 @@ export function storesFromArgs(argv: readonly string[]): StoreName[] | undefined
   if (only === undefined) return undefined;
   const names = only.split(",");
   const unknown = names.filter((n) => !(STORES as readonly string[]).includes(n));
-  if (unknown.length > 0 || names.length === 0) {
+  if (unknown.length > 0) {
     process.stderr.write(`--only: unknown store(s) ${unknown.join(", ")}; known: ${STORES.join(", ")}\n`);
     process.exit(2);
   }

@@ -10,6 +10,7 @@
 // Ratio: time until the API shows every new holder / the baseline's time.
 import { freePort, gratuitousArp, Vtep } from "@havip/testkit";
 import { Api, expectStatus, load } from "../control/client.ts";
+import { countAll } from "../control/population.ts";
 import { BENCH_OPERATOR_TOKEN, benchDir, startDaemon, type BenchDaemon } from "../control/daemon.ts";
 import { forEachStore, storesFromArgs, type Store, type StoreName } from "../control/stores.ts";
 import { publish, type BenchReport, type ResultRow } from "../lib/report.ts";
@@ -33,6 +34,10 @@ interface Instance {
   vnics: { macAddress: string }[];
 }
 
+interface HaVipHeld {
+  holder: { vnicId: string } | null;
+}
+
 interface Host {
   name: string;
   instance: Instance;
@@ -40,12 +45,20 @@ interface Host {
   vni: number;
 }
 
+/** What a round of set-up opened, closed at the end by its caller (also when the set-up failed half-way). */
+interface Owned {
+  apis: Api[];
+  vteps: Vtep[];
+}
+
 /** A project with one subnet, two instances attached through VTEPs on loopback, and `count` HAVIPs. */
-async function tenant(daemon: BenchDaemon, fabricPort: number, count: number) {
+async function tenant(daemon: BenchDaemon, fabricPort: number, count: number, owned: Owned) {
   const operator = new Api(daemon.url, BENCH_OPERATOR_TOKEN);
+  owned.apis.push(operator);
   const project = await operator.ok<{ token: string }>("POST", "/v1/projects", { name: "bench" }, 201);
   await operator.ok("PUT", "/v1/quotas", { haVipsPerProject: 1_000_000 });
   const api = new Api(daemon.url, project.token);
+  owned.apis.push(api);
   const vpc = await api.ok<{ id: string }>("POST", "/v1/vpcs", { cidr: "10.0.0.0/16", region: "region-1" }, 201);
   const subnet = await api.ok<{ id: string }>(
     "POST",
@@ -56,7 +69,9 @@ async function tenant(daemon: BenchDaemon, fabricPort: number, count: number) {
   const hosts: Host[] = [];
   for (const [i, name] of ["vm-a", "vm-b"].entries()) {
     const instance = await api.ok<Instance>("POST", "/v1/instances", { name, subnetId: subnet.id }, 201);
-    const vtep = await new Vtep().open();
+    const vtep = new Vtep();
+    owned.vteps.push(vtep);
+    await vtep.open();
     const vni = 1001 + i;
     await operator.ok("PUT", `/v1/fabric/attachments/${instance.primaryVnicId}`, {
       remoteAddress: "127.0.0.1",
@@ -116,22 +131,6 @@ async function failoverRound(
   return { allShownMs: Math.max(...shownMs), shownMs };
 }
 
-/** Pages through every HAVIP and counts those `vnicId` holds (proof that the store has them all). */
-async function countHeldBy(api: Api, vnicId: string): Promise<number> {
-  let n = 0;
-  let cursor: string | null = null;
-  do {
-    const query: string = cursor === null ? "" : `&cursor=${encodeURIComponent(cursor)}`;
-    const page: { items: { holder: { vnicId: string } | null }[]; nextCursor: string | null } = await api.ok(
-      "GET",
-      `/v1/havips?limit=1000${query}`,
-    );
-    n += page.items.filter((h) => h.holder?.vnicId === vnicId).length;
-    cursor = page.nextCursor;
-  } while (cursor !== null);
-  return n;
-}
-
 async function benchBackend(
   { name, database }: Store,
   size: { havips: number; rounds: number },
@@ -143,11 +142,11 @@ async function benchBackend(
     ...(database === undefined ? {} : { database }),
     args: ["--fabric-listen", `127.0.0.1:${fabricPort}`],
   });
-  let t: Awaited<ReturnType<typeof tenant>> | undefined;
+  const owned: Owned = { apis: [], vteps: [] };
   const changes: { onChange: ((c: HolderChange) => void) | null } = { onChange: null };
   let watch: Awaited<ReturnType<typeof watchHolders>> | undefined;
   try {
-    t = await tenant(daemon, fabricPort, size.havips);
+    const t = await tenant(daemon, fabricPort, size.havips, owned);
     watch = await watchHolders(daemon.url, BENCH_OPERATOR_TOKEN, 0, (c) => changes.onChange?.(c));
     const [a, b] = t.hosts as [Host, Host];
     process.stderr.write(`mass-failover: ${name}: ${size.havips} HAVIPs, vm-a takes them all\n`);
@@ -169,7 +168,8 @@ async function benchBackend(
       );
     }
     const last = size.rounds % 2 === 1 ? b : a;
-    const verified = await countHeldBy(t.api, last.instance.primaryVnicId);
+    const lastVnic = last.instance.primaryVnicId;
+    const verified = await countAll<HaVipHeld>(t.api, "/v1/havips", (h) => h.holder?.vnicId === lastVnic);
     if (verified !== size.havips) {
       throw new Error(`${name}: the API lists ${verified} HAVIPs held by ${last.name}, not ${size.havips}`);
     }
@@ -209,9 +209,8 @@ async function benchBackend(
     };
   } finally {
     watch?.close();
-    t?.operator.close();
-    t?.api.close();
-    for (const h of t?.hosts ?? []) await h.vtep.close();
+    for (const api of owned.apis) api.close();
+    for (const vtep of owned.vteps) await vtep.close();
     await daemon.stop();
     dir.remove();
   }

@@ -313,16 +313,19 @@ export async function startSpecSync(
   }
   replayHeld();
 
-  const caughtUp = async () => {
-    // A rebuild under way replays the changes it held back when it ends; then they are in the batch.
+  /** Waits for the rebuilds under way (each replays the changes it held back when it ends). */
+  const rebuildsDone = async () => {
     while (resyncing !== null) await resyncing;
+  };
+  const caughtUp = async () => {
+    await rebuildsDone(); // the changes they held back are in the batch now
     flush();
     await applying;
   };
 
   return {
     async rebuild() {
-      while (resyncing !== null) await resyncing;
+      await rebuildsDone();
       if (!(await resync())) throw new Error("the fabric spec could not be rebuilt from the store (see the log)");
     },
     caughtUp,
