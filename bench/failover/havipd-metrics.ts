@@ -1,5 +1,5 @@
 // The live view of the fabric's announcement → re-point latency: havipd's GET /metrics histogram
-// (havip_fabric_announce_to_repoint_seconds), scraped at the end of a havip run. The Topology contract does not
+// (havip_fabric_announce_to_repoint_seconds), scraped before a havip run's failovers and after them. The Topology contract does not
 // expose havipd, so its Unix socket and token are found where bench/topologies/havip.ts puts them (its state
 // directory `havip-bench-<prefix>…/havipd/`); when that layout changes, this returns null and the row is left out.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
@@ -33,6 +33,26 @@ export function parseHistogram(text: string, name: string = METRIC): Histogram |
   }
   if (buckets.length === 0 || count === undefined || sum === undefined) return null;
   return { buckets: buckets.sort((a, b) => a.le - b.le), count, sum };
+}
+
+/**
+ * What was recorded between two scrapes of one histogram (`before` taken first): the failovers of a run without
+ * what came before them (the first claim after the agent started, which pays the JIT's adaptation to the live
+ * fabric). Throws when the two are not the same histogram at two moments.
+ */
+export function histogramSince(after: Histogram, before: Histogram): Histogram {
+  if (
+    after.buckets.length !== before.buckets.length ||
+    after.buckets.some((b, i) => b.le !== before.buckets[i]!.le || b.count < before.buckets[i]!.count) ||
+    after.count < before.count
+  ) {
+    throw new Error("histogramSince: the scrapes are not one histogram at two moments (bounds differ or counts fell)");
+  }
+  return {
+    buckets: after.buckets.map((b, i) => ({ le: b.le, count: b.count - before.buckets[i]!.count })),
+    count: after.count - before.count,
+    sum: after.sum - before.sum,
+  };
 }
 
 /** The upper bound of the bucket holding quantile `q` (what a fixed-bucket histogram can say). */

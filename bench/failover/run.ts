@@ -34,7 +34,7 @@ import {
   type FailoverSample,
   type Seen,
 } from "./analyse.ts";
-import { bucketQuantile, scrapeAnnounceToRepoint, type Histogram } from "./havipd-metrics.ts";
+import { bucketQuantile, histogramSince, scrapeAnnounceToRepoint, type Histogram } from "./havipd-metrics.ts";
 import { failoverSelection } from "./selection.ts";
 import {
   startCapture,
@@ -110,7 +110,8 @@ export interface SystemRun {
   /** Round trips of every answered probe of the run (steady state and failovers alike). */
   probeRttMs: Summary;
   /** havip only: havipd's live announcement → re-point histogram at the end of the run (null if unreadable). */
-  announceToRepoint?: Histogram | null;
+  /** Over the run's failovers; `startUp`: what the histogram held before them (the first claim). */
+  announceToRepoint?: (Histogram & { startUp?: Histogram }) | null;
 }
 
 /** How a run appears in the report's parameters (the raw per-failover samples included). */
@@ -160,6 +161,8 @@ export async function measureSystem(
     const probe = await startProber(c, dir, VIP, probeIntervalMs);
     running.push(probe);
     await sleep(SETTLE_MS);
+    // The histogram so far (vm-a's first claim, on an agent that has just started) is taken out of the run's rows.
+    const startUp = system.name === "havip" ? await scrapeAnnounceToRepoint(prefix) : undefined;
 
     const events: FailoverEvent[] = [];
     const progress = (line: string) =>
@@ -200,7 +203,11 @@ export async function measureSystem(
       await failover("cut", a, b, i + 1, watched);
       await failover("preempt", b, a, i + 1, watched);
     }
-    const announceToRepoint = system.name === "havip" ? await scrapeAnnounceToRepoint(prefix) : undefined;
+    const atEnd = system.name === "havip" ? await scrapeAnnounceToRepoint(prefix) : undefined;
+    const announceToRepoint =
+      atEnd === undefined || atEnd === null || startUp === undefined || startUp === null
+        ? atEnd
+        : { ...histogramSince(atEnd, startUp), startUp };
     await probe.stop();
     await sleep(100); // the last replies into the capture
     for (const t of [capture, ...parentCaptures]) await t.tcpdump.stop("SIGINT");
@@ -360,6 +367,16 @@ function liveFabricRows(runs: readonly SystemRun[]): ResultRow[] {
           source: "havipd GET /metrics, havip_fabric_announce_to_repoint_seconds (quantiles are bucket upper bounds)",
           meanUs: (h.sum / h.count) * 1e6,
           buckets: h.buckets.map((b) => ({ le: b.le === Infinity ? "+Inf" : b.le, count: b.count })),
+          ...(h.startUp === undefined
+            ? {}
+            : {
+                // Left out of the rows above: the claims before the first failover (the agent had just started).
+                beforeFailovers: {
+                  count: h.startUp.count,
+                  meanUs: h.startUp.count === 0 ? null : (h.startUp.sum / h.startUp.count) * 1e6,
+                  maxBucketUs: h.startUp.count === 0 ? null : bucketQuantile(h.startUp, 1) * 1e6,
+                },
+              }),
         },
       },
     ];
@@ -413,7 +430,7 @@ export async function run(options: { quick: boolean }): Promise<BenchReport> {
       "the quiet half, where the control plane is polled every 50 ms (the 1 ms polling loads the machine; the data",
       "plane's samples during it are in extra.samplesWhileWatched).",
       "in-fabric: announcement → first frame to the new holder inside the fabric (in-process benchmark, µs);",
-      "in-fabric-live: havipd's /metrics histogram of announcement arrival → re-point over this run (bucket bounds).",
+      "in-fabric-live: havipd's /metrics histogram of announcement arrival → re-point over this run's failovers (bucket bounds; the first claim, before them, is in extra.beforeFailovers).",
       "probe-rtt: the client's probe round trips over the whole run (what any reply costs on this system now).",
       "Measured on a shared 2-core machine under load from other work; ratio = havip median / ovn median.",
       `Idle vCPUs poll for ${String(haltPoll.duringNs ?? "—")} ns before halting during the run (guest_halt_poll_ns,`,

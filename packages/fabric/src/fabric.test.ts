@@ -253,3 +253,41 @@ describe("the fabric", () => {
     assert.throws(() => new Fabric({ ...seedSpec(), routerMac: "nope" }), SpecError);
   });
 });
+
+describe("the wake listener", () => {
+  it("runs once after a run of frames that arrived together, after them, and not once removed", async () => {
+    const h = started();
+    const seen: number[] = [];
+    h.fabric.setWakeListener(() => seen.push(h.fabric.counters().frames.in));
+    const before = h.fabric.counters().frames.in;
+    for (let i = 0; i < 5; i++) h.port(VM.CLIENT.port).inject(toRouter(VM.CLIENT, HAVIP.ip, i));
+    assert.deepEqual(seen, [], "not while the frames are processed");
+    await Promise.resolve();
+    assert.deepEqual(seen, [before + 5], "once, after the last of the five");
+    h.port(VM.CLIENT.port).inject(toRouter(VM.CLIENT, HAVIP.ip, 9));
+    await Promise.resolve();
+    assert.equal(seen.length, 2, "again for the next run");
+    h.fabric.setWakeListener(null);
+    h.port(VM.CLIENT.port).inject(toRouter(VM.CLIENT, HAVIP.ip, 10));
+    await Promise.resolve();
+    assert.equal(seen.length, 2, "removed");
+  });
+
+  it("sends what the listener throws where an observer's errors go, and goes on", async () => {
+    const errors: unknown[] = [];
+    const h = harness(seedSpec(), { onObserverError: (e) => errors.push(e) });
+    let calls = 0;
+    h.fabric.setWakeListener(() => {
+      calls++;
+      throw new Error("listener failed");
+    });
+    h.port(VM.A.port).inject(gratuitousArp({ mac: VM.A.mac, ip: HAVIP.ip }));
+    await Promise.resolve();
+    h.port(VM.B.port).inject(gratuitousArp({ mac: VM.B.mac, ip: HAVIP.ip }));
+    await Promise.resolve();
+    assert.equal(calls, 2);
+    assert.equal(errors.length, 2);
+    assert.match(String(errors[0]), /listener failed/);
+    assert.equal(h.fabric.counters().havips[HAVIP.id]?.holderChanges, 2, "the frames were processed all the same");
+  });
+});

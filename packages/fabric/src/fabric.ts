@@ -39,6 +39,13 @@ export interface FabricOptions {
   onObserverError?: (error: unknown) => void;
 }
 
+/**
+ * The default latency clock. One function for every fabric: a closure per fabric would be a new call target
+ * for the optimised announcement path in each, and the first announcement in a live fabric would throw away the
+ * code its warm-up had optimised (warm-up.ts).
+ */
+const performanceNow = (): number => performance.now();
+
 /** A spec (or a batch of changes) that does not compile; the fabric keeps running the previous one. */
 export class SpecError extends Error {
   readonly problems: readonly string[];
@@ -143,6 +150,18 @@ export class Fabric {
   private lastSentTo = new Int32Array(16);
   private lastSentCount = 0;
   private readonly onObserverError: (error: unknown) => void;
+  private wakeListener: (() => void) | null = null;
+  private wakeQueued = false;
+  private readonly runWakeListener = (): void => {
+    this.wakeQueued = false;
+    const listener = this.wakeListener;
+    if (listener === null) return;
+    try {
+      listener();
+    } catch (err) {
+      this.onObserverError(err);
+    }
+  };
 
   constructor(spec: NetworkSpec = emptySpec(), options: FabricOptions = {}) {
     this.clock = options.clock ?? systemClock;
@@ -167,8 +186,7 @@ export class Fabric {
     this.pipeline = new Pipeline(result.tables, config, this.clock);
     // performance.now (monotonic, sub-microsecond) unless a clock is injected: a manual clock stays deterministic.
     const injected = options.clock;
-    this.latencyClock =
-      options.latencyClock ?? (injected === undefined ? () => performance.now() : () => injected.now());
+    this.latencyClock = options.latencyClock ?? (injected === undefined ? performanceNow : () => injected.now());
     this.pipeline.state.latencyClock = this.latencyClock;
   }
 
@@ -299,7 +317,21 @@ export class Fabric {
       }
     } finally {
       this.processing = false;
+      if (this.wakeListener !== null && !this.wakeQueued) {
+        this.wakeQueued = true;
+        queueMicrotask(this.runWakeListener);
+      }
     }
+  }
+
+  /**
+   * `listener` runs once after each run of frames that arrived together: in a microtask after the last of them
+   * (what they sent has left by then). For work that should ride on the wake-ups the data plane has anyway
+   * rather than on a timer of its own (the warm keeper, warm-up.ts). One listener; null removes it. Errors go
+   * where an observer's go.
+   */
+  setWakeListener(listener: (() => void) | null): void {
+    this.wakeListener = listener;
   }
 
   private processOne(index: number, frame: Uint8Array, len: number, arrivedAt: number): void {

@@ -3,6 +3,7 @@
 // drop reasons.
 export { Fabric, SpecError, UnknownCaptureTarget } from "./fabric.ts";
 export { keepFabricWarm, warmUpFabric } from "./warm-up.ts";
+export type { FabricWarmth, KeepWarmOptions } from "./warm-up.ts";
 export { CPU_SLICE_MAX_US, CPU_SLICE_MIN_US, checkCpuSliceUs, cpuSliceUs, setCpuSlice } from "./cpu-slice.ts";
 export type { CpuSliceResult } from "./cpu-slice.ts";
 export type {

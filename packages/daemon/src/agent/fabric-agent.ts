@@ -198,7 +198,7 @@ export async function startFabricAgent(options: FabricAgentOptions): Promise<Fab
     });
   });
 
-  const warm = keepFabricWarm();
+  const warm = keepFabricWarm({ fabric });
   return {
     fabric,
     vxlan: bound,

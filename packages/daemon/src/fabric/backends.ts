@@ -77,7 +77,7 @@ export async function inProcessBackend(
     logger.info({ ...bound, io: set.io }, `fabric VXLAN port set listening on ${bound.address}:${bound.port}`);
   }
   const ports = new AttachmentPorts(fabric, set, NO_LISTENER);
-  const warm = keepFabricWarm();
+  const warm = keepFabricWarm({ fabric });
   return {
     driver: fabric,
     fabric,
