@@ -1,7 +1,8 @@
 // The live view of the fabric's announcement → re-point latency: havipd's GET /metrics histogram
-// (havip_fabric_announce_to_repoint_seconds), scraped before a havip run's failovers and after them. The Topology contract does not
-// expose havipd, so its Unix socket and token are found where bench/topologies/havip.ts puts them (its state
-// directory `havip-bench-<prefix>…/havipd/`); when that layout changes, this returns null and the row is left out.
+// (havip_fabric_announce_to_repoint_seconds), scraped before a havip run's failovers and after them. The Topology
+// contract does not expose havipd, so its Unix socket and token are found where bench/topologies/havip.ts puts them
+// (its state directory `havip-bench-<prefix>…/havipd/`); when that layout changes, this returns null and the row is
+// left out.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";

@@ -109,8 +109,10 @@ export interface SystemRun {
   announcements: number;
   /** Round trips of every answered probe of the run (steady state and failovers alike). */
   probeRttMs: Summary;
-  /** havip only: havipd's live announcement → re-point histogram at the end of the run (null if unreadable). */
-  /** Over the run's failovers; `startUp`: what the histogram held before them (the first claim). */
+  /**
+   * havip only: havipd's live announcement → re-point histogram over the run's failovers (null if unreadable);
+   * `startUp`: what it held before them (the first claim, on an agent that had just started).
+   */
   announceToRepoint?: (Histogram & { startUp?: Histogram }) | null;
 }
 

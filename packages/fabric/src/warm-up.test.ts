@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { keepFabricWarm, warmUpFabric } from "./warm-up.ts";
 import { gratuitousArp } from "@havip/testkit";
+import { keepFabricWarm, warmUpFabric } from "./warm-up.ts";
 import { Fabric } from "./fabric.ts";
 import { HAVIP, VM, harness } from "./test-support.ts";
 

@@ -47,8 +47,8 @@ function scratchSpec(): NetworkSpec {
   };
 }
 
-/** An ARP request for `target` from `mac`/`ip`. */
-function query(mac: string, ip: string, target: string): Uint8Array {
+/** An ARP request for `target` from `mac`/`ip` (Buffer frames, as sockets deliver them). */
+function arpRequest(mac: string, ip: string, target: string): Uint8Array {
   const frame = Buffer.alloc(60);
   const src = parseMac(mac)!;
   const off = emitEthernet({ dst: BROADCAST, src, ethertype: ETHERTYPE.ARP }, frame, 0);
@@ -63,12 +63,7 @@ function query(mac: string, ip: string, target: string): Uint8Array {
 
 /** A gratuitous ARP (request form) for `ip` from `mac`, as keepalived sends it. */
 function announcement(mac: string, ip: string): Uint8Array {
-  const frame = Buffer.alloc(60);
-  const src = parseMac(mac)!;
-  const off = emitEthernet({ dst: BROADCAST, src, ethertype: ETHERTYPE.ARP }, frame, 0);
-  const addr = parseIpv4Address(ip)!;
-  emitArp({ op: ARP_OP.REQUEST, senderMac: src, senderIp: addr, targetMac: 0, targetIp: addr }, frame, off);
-  return frame;
+  return arpRequest(mac, ip, ip);
 }
 
 /** A scratch fabric with the frames of holder changes: each HAVIP's two announcements and a query for it. */
@@ -78,7 +73,7 @@ class Scratch {
   // default, so that V8 sees the same field types as in a live fabric's configuration.
   readonly fabric = new Fabric(scratchSpec(), { maxHolderChangesPerSecond: 1_000_000_000 });
   private readonly garps = VIPS.map((vip) => [announcement(VNICS[0].mac, vip), announcement(VNICS[1].mac, vip)]);
-  private readonly queries = VIPS.map((vip) => query(VNICS[2].mac, VNICS[2].ip, vip));
+  private readonly queries = VIPS.map((vip) => arpRequest(VNICS[2].mac, VNICS[2].ip, vip));
 
   constructor() {
     const ports: Port[] = VNICS.map((v) => ({ id: v.port, send: () => undefined, setReceiver: () => undefined }));
@@ -153,23 +148,22 @@ export function keepFabricWarm(options: KeepWarmOptions = {}): FabricWarmth {
   const before = scratch.holderChanges();
   const counts = { onTraffic: 0, onTimer: 0 };
   let last = performance.now();
-  const timer = setInterval(() => {
-    const now = performance.now();
-    if (now - last < busyEveryMs) return; // the traffic just did it
-    last = now;
-    counts.onTimer++;
-    scratch.round();
-  }, everyMs);
-  timer.unref();
-  const fabric = options.fabric;
-  const onWake = (): void => {
+  // A rehearsal, unless the timer or the traffic made one within `busyEveryMs`.
+  const rehearse = (by: keyof typeof counts): void => {
     const now = performance.now();
     if (now - last < busyEveryMs) return;
     last = now;
-    counts.onTraffic++;
+    counts[by]++;
     scratch.round();
   };
-  fabric?.setWakeListener(onWake);
+  const timer = setInterval(() => {
+    rehearse("onTimer");
+  }, everyMs);
+  timer.unref();
+  const fabric = options.fabric;
+  fabric?.setWakeListener(() => {
+    rehearse("onTraffic");
+  });
   return {
     stop: () => {
       clearInterval(timer);
