@@ -3,13 +3,13 @@
 // and once connected runs the restore hooks (the runtime re-applies the whole spec, with each HAVIP's last
 // known holder, and re-plugs every attachment). Meanwhile calls fail at once with AgentUnavailable (the API's
 // 503 FabricUnavailable): nothing waits on an agent that is not there, and the spec is rebuilt from the store
-// when it is back.
+// when it is back. A call the connection dropped under fails the same way: the restore covers it too.
 import { ApiError } from "@havip/control";
 import type { CaptureTarget, NetworkSpec, Observation, SpecChange } from "@havip/fabric";
 import type { Logger } from "pino";
 import type { CaptureResult } from "../fabric/capture-session.ts";
 import type { AgentAttachment, AgentCounters, AgentHello } from "./protocol.ts";
-import { RemoteFabric } from "./remote-fabric.ts";
+import { AgentConnectionLost, RemoteFabric } from "./remote-fabric.ts";
 
 /** The agent is not connected right now (havipd is reconnecting): the API answers 503 FabricUnavailable. */
 export class AgentUnavailable extends ApiError {
@@ -142,11 +142,16 @@ export class AgentLink {
   }
 
   private call<T>(f: (r: RemoteFabric) => Promise<T>): Promise<T> {
+    let answer: Promise<T>;
     try {
-      return f(this.current());
+      answer = f(this.current());
     } catch (e) {
       return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
+    return answer.catch((e: unknown) => {
+      if (!(e instanceof AgentConnectionLost)) throw e;
+      throw new AgentUnavailable(`${e.message} before it answered; havipd is reconnecting to it`);
+    });
   }
 
   applySpec(spec: NetworkSpec): Promise<void> {

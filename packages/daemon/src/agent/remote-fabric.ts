@@ -27,6 +27,12 @@ type RequestBody<R = AgentRequest> = R extends AgentRequest ? Omit<R, "id"> : ne
 
 export class AgentError extends Error {}
 
+/**
+ * The connection failed or closed before the agent answered (or before the request could be sent): whether the
+ * agent carried the request out is unknown, and its state is gone with it if it restarted.
+ */
+export class AgentConnectionLost extends AgentError {}
+
 export class RemoteFabric {
   private readonly socket: Socket;
   private readonly pending = new Map<number, Pending>();
@@ -50,10 +56,10 @@ export class RemoteFabric {
       reader.push(chunk);
     });
     socket.on("error", (e) => {
-      this.fail(e);
+      this.fail(new AgentConnectionLost(`the connection to the fabric agent failed: ${e.message}`, { cause: e }));
     });
     socket.on("close", () => {
-      this.fail(new AgentError("the connection to the fabric agent closed"));
+      this.fail(new AgentConnectionLost("the connection to the fabric agent closed"));
       for (const l of this.closeListeners) l();
     });
   }
@@ -101,7 +107,7 @@ export class RemoteFabric {
   private request(body: RequestBody, id = this.nextId++): Promise<unknown> {
     return new Promise((resolve, reject) => {
       if (this.socket.destroyed) {
-        reject(new AgentError("the connection to the fabric agent is closed"));
+        reject(new AgentConnectionLost("the connection to the fabric agent is closed"));
         return;
       }
       this.pending.set(id, { resolve, reject });

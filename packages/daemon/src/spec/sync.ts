@@ -32,6 +32,9 @@ const BATCH_DELAY_FACTOR = 2;
 const MAX_BATCH_DELAY_MS = 2000;
 const OPERATOR: Actor = { kind: "operator" };
 
+/** The fabric agent is away (or went away during the call): its restore applies the whole spec when it is back. */
+const fabricAway = (e: unknown): boolean => e instanceof ApiError && e.code === "FabricUnavailable";
+
 /**
  * The ids a holder or claim log line names besides the HAVIP and the vNIC (instance, project, subnet, address),
  * so that an operator can search the logs by any of them. Learnt from committed changes; looked up once in the
@@ -139,7 +142,7 @@ export async function startSpecSync(
     if (pending === null) return;
     // Should not fail (the control plane validated the change); if it does, rebuild rather than drift.
     const failed = (e: unknown) => {
-      if (e instanceof ApiError && e.code === "FabricUnavailable") {
+      if (fabricAway(e)) {
         // The agent is away: the whole spec is applied again when it is back (AgentLink's restore).
         logger.warn({ revisions: [pending.first, pending.last] }, "fabric agent away: change applied on reconnection");
         return;
@@ -196,7 +199,8 @@ export async function startSpecSync(
         return true;
       })
       .catch((e: unknown) => {
-        logger.error({ err: e }, "fabric spec rebuild failed");
+        if (fabricAway(e)) logger.warn("fabric agent away: spec rebuilt on reconnection");
+        else logger.error({ err: e }, "fabric spec rebuild failed");
         return false;
       })
       .finally(() => {
