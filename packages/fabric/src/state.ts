@@ -20,6 +20,9 @@ export interface PipelineConfig {
   neighbourCacheSize: number;
   /** Minimum time between two ARP requests the fabric sends for the same internet next hop. */
   neighbourRequestIntervalMs: number;
+  /** Holder changes within `flapWindowMs` that make a HAVIP contested when two or more vNICs took turns; 0: off. */
+  flapChanges: number;
+  flapWindowMs: number;
 }
 
 export const DEFAULT_PIPELINE_CONFIG: PipelineConfig = Object.freeze({
@@ -27,6 +30,8 @@ export const DEFAULT_PIPELINE_CONFIG: PipelineConfig = Object.freeze({
   verifyTransportChecksums: true,
   neighbourCacheSize: 256,
   neighbourRequestIntervalMs: 1000,
+  flapChanges: 4,
+  flapWindowMs: 2000,
 });
 
 /** The largest frame the fabric handles (a VXLAN datagram cannot carry more). */
