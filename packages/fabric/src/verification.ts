@@ -304,6 +304,7 @@ export class Verification {
     rt.holderSince = now;
     rt.stats.holderChanges++;
     rt.stats.verifiedChanges++;
+    rt.lastReason = "verified";
     rt.noteChange(now, v.id);
     this.host.emit({
       kind: "holder-changed",
@@ -323,6 +324,7 @@ export class Verification {
     rt.generation++;
     rt.holderSince = now;
     rt.missedRounds = 0;
+    rt.lastReason = "withdrawn";
     rt.stats.withdrawals++;
     this.host.emit({
       kind: "holder-released",

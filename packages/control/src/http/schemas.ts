@@ -152,6 +152,16 @@ export const HaVipMemberSchema = Type.Object(
   { ...closed, title: "HaVipMember" },
 );
 
+export const HaVipContestSchema = Type.Object(
+  {
+    since: Timestamp,
+    claimants: Type.Array(HaVipMemberSchema, {
+      description: "The instances that hold the address at once (answered the same probe, or claim in turns)",
+    }),
+  },
+  { ...closed, title: "HaVipContest" },
+);
+
 export const HaVipSchema = Type.Object(
   {
     id: idSchema("havip"),
@@ -166,6 +176,9 @@ export const HaVipSchema = Type.Object(
     status: Type.Union([Type.Literal("available"), Type.Literal("in-use")]),
     holder: Nullable(HaVipHolderSchema),
     generation: Type.Integer({ minimum: 0, description: "Last generation issued (0 before the first holder)" }),
+    contested: Type.Union([HaVipContestSchema, Type.Null()], {
+      description: "Split brain: several instances hold the address at once; null otherwise",
+    }),
     eip: Nullable(Type.Object({ id: idSchema("eip"), publicIp: Ipv4 }, closed)),
     createdAt: Timestamp,
     updatedAt: Timestamp,
@@ -180,7 +193,13 @@ export const HolderHistoryEntrySchema = Type.Object(
     vnicId: Nullable(idSchema("vnic")),
     previousVnicId: Nullable(idSchema("vnic")),
     at: Timestamp,
-    reason: Type.Union([Type.Literal("announcement"), Type.Literal("released")]),
+    reason: Type.Union([
+      Type.Literal("announcement"),
+      Type.Literal("verified"),
+      Type.Literal("withdrawn"),
+      Type.Literal("released"),
+      Type.Literal("manual"),
+    ]),
   },
   { ...closed, title: "HolderHistoryEntry" },
 );
@@ -247,6 +266,8 @@ export const ChangeEventSchema = Type.Object(
       Type.Literal("updated"),
       Type.Literal("deleted"),
       Type.Literal("holder-changed"),
+      Type.Literal("contest-started"),
+      Type.Literal("contest-ended"),
     ]),
     data: Type.Unknown({ description: "The resource after the change (null for deletes)" }),
   },

@@ -3,11 +3,20 @@
 // [--cpu-slice-us 100] (the forwarding thread's scheduler slice, see @havip/fabric's cpu-slice.ts; 0: the kernel's)
 // [--observation-delay-ms 2] (how long holder changes wait before havipd hears of them; 0: after the batch)
 // [--rx-moderation-us 100] [--rx-moderation-frames 8] (receive moderation of the batched sockets: a wake-up that
-// read that many frames or more reads again that much later rather than at the next frame; 0 µs: off).
+// read that many frames or more reads again that much later rather than at the next frame; 0 µs: off)
+// [--verify-interval-ms 1000] [--verify-release-after 3] (holder verification: how often each held HAVIP is asked
+// who has its address, and after how many silent rounds in a row its holder is released; 0 ms: off).
 // Started inside the fabric's network namespace (`ip netns exec …`); havipd drives it with --fabric-agent.
 // Prints one JSON line when ready; SIGINT or SIGTERM closes it.
 import { parseArgs } from "node:util";
-import { MAX_FRAMES_PER_WAKE, MAX_HOLD_US, checkCpuSliceUs, setCpuSlice, type ReceiveModeration } from "@havip/fabric";
+import {
+  DEFAULT_VERIFICATION,
+  MAX_FRAMES_PER_WAKE,
+  MAX_HOLD_US,
+  checkCpuSliceUs,
+  setCpuSlice,
+  type ReceiveModeration,
+} from "@havip/fabric";
 import { parseListenAddress } from "../listen-address.ts";
 import { startFabricAgent } from "./fabric-agent.ts";
 
@@ -16,6 +25,7 @@ const DEFAULT_CPU_SLICE_US = 100;
 /** Long enough for the first packets after a failover, short against the API's 10 ms. */
 const DEFAULT_OBSERVATION_DELAY_MS = 2;
 const MAX_OBSERVATION_DELAY_MS = 1000;
+const MAX_VERIFY_INTERVAL_MS = 3_600_000;
 /**
  * Receive moderation: under a 64-byte flood, reading a hold later rather than at the next frame wakes everyone
  * less often for bigger bursts, and the receiving instance read about a fifth more (bench/dataplane/README.md); a
@@ -48,6 +58,8 @@ const { values } = (() => {
         "observation-delay-ms": { type: "string", default: String(DEFAULT_OBSERVATION_DELAY_MS) },
         "rx-moderation-us": { type: "string", default: String(DEFAULT_RX_MODERATION_US) },
         "rx-moderation-frames": { type: "string", default: String(DEFAULT_RX_MODERATION_FRAMES) },
+        "verify-interval-ms": { type: "string", default: String(DEFAULT_VERIFICATION.intervalMs) },
+        "verify-release-after": { type: "string", default: String(DEFAULT_VERIFICATION.releaseAfterMisses) },
       },
       strict: true,
     });
@@ -82,6 +94,21 @@ const observationDelayMs = integerOption(
 const holdUs = integerOption("rx-moderation-us", values["rx-moderation-us"], 0, MAX_HOLD_US);
 const minFrames = integerOption("rx-moderation-frames", values["rx-moderation-frames"], 1, MAX_FRAMES_PER_WAKE);
 const rxModeration: ReceiveModeration | null = holdUs === 0 ? null : { holdUs, minFrames };
+const verifyIntervalMs = integerOption("verify-interval-ms", values["verify-interval-ms"], 0, MAX_VERIFY_INTERVAL_MS);
+if (verifyIntervalMs !== 0 && verifyIntervalMs <= DEFAULT_VERIFICATION.answerWindowMs) {
+  fail(
+    `--verify-interval-ms must be 0 (off) or more than ${DEFAULT_VERIFICATION.answerWindowMs}, got ${verifyIntervalMs}`,
+  );
+}
+const releaseAfter = integerOption("verify-release-after", values["verify-release-after"], 1, 100);
+const verification =
+  verifyIntervalMs === 0
+    ? (false as const)
+    : {
+        intervalMs: verifyIntervalMs,
+        unheldIntervalMs: Math.max(verifyIntervalMs, DEFAULT_VERIFICATION.unheldIntervalMs),
+        releaseAfterMisses: releaseAfter,
+      };
 const onWarning = (message: string) => {
   process.stderr.write(`fabric agent: ${message}\n`);
 };
@@ -99,6 +126,7 @@ const agent = await startFabricAgent({
   onWarning,
   observationDelayMs,
   ...(rxModeration === null ? {} : { receiveModeration: rxModeration }),
+  verification,
 }).catch((e: unknown) => fail(e instanceof Error ? e.message : String(e)));
 const ready = {
   ready: true,
@@ -108,6 +136,7 @@ const ready = {
   cpuSliceUs,
   observationDelayMs,
   rxModeration,
+  verification,
 };
 process.stdout.write(`${JSON.stringify(ready)}\n`);
 for (const signal of ["SIGINT", "SIGTERM"] as const) {

@@ -59,6 +59,7 @@ export async function inProcessBackend(
   // failovers (a holder change is rare, see warm-up.ts).
   logger.debug(warmUpFabric(), "fabric code warmed up");
   const fabric = new Fabric(undefined, {
+    verification: true,
     onObserverError: (e) => {
       logger.error({ err: e }, "fabric observer failed");
     },
