@@ -20,9 +20,11 @@ pidfile="$HAVIP_DATA_DIR/havipd.pid"
 log="$HAVIP_DATA_DIR/havipd.log"
 havip() { node packages/cli/bin/havip.js "$@"; }
 export HAVIP_LAB_DIR="${HAVIP_LAB_DIR:-$HAVIP_DATA_DIR/lab}"
+# The lab's namespace prefix (havipd's --lab-prefix; `havip lab down` sweeps it); default hvl-.
+export HAVIP_LAB_PREFIX="${HAVIP_LAB_PREFIX:-hvl-}"
 lab_args=()
 if [ "$(id -u)" = 0 ]; then
-  lab_args=(--lab-dir "$HAVIP_LAB_DIR")
+  lab_args=(--lab-dir "$HAVIP_LAB_DIR" --lab-prefix "$HAVIP_LAB_PREFIX")
 else
   echo "run: not root: no Linux lab (network namespaces, VXLAN and keepalived need root); the seed example will exist in the API only" >&2
 fi
