@@ -1,7 +1,8 @@
 // A lab: the fabric and underlay namespaces joined by a veth pair, instance namespaces whose eth0 is a kernel
 // VXLAN device towards the fabric (or, attached by veth, one end of a veth pair into the fabric namespace),
 // an "internet" namespace, and the processes running in them. Everything is recorded in
-// <stateDir>/lab-state.json before it is made, so `labDown(stateDir)` can always undo it.
+// <stateDir>/lab-state.json before it is made, so `labDown(stateDir)` can always undo it, and `restore()` can
+// make it again after a reboot.
 import { randomUUID } from "node:crypto";
 import { mkdirSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
