@@ -17,6 +17,7 @@ import {
 } from "./backends.ts";
 import type { CaptureRequest, CaptureResult } from "./capture-session.ts";
 import {
+  attachmentConflict,
   loadLocalState,
   saveLocalState,
   type Attachment,
@@ -107,7 +108,9 @@ export async function startFabric(
       }
       await backend.plug(portOfVnic(vnicId), a).catch((e: unknown) => {
         if (strict && !isVeth(a)) throw e;
-        logger.warn({ vnicId, ...a, err: e }, `attachment of ${vnicId} not restored`);
+        // Kept recorded: a veth interface gone with its instance (a reboot) comes back when the lab makes the
+        // instance again, and `havip lab up` then PUTs the attachment again.
+        logger.warn({ vnicId, ...a, err: e }, `attachment of ${vnicId} not restored (kept; PUT it again to retry)`);
       });
     }
     if (state.internet !== null && !vxlanOk) skipped = true;
@@ -145,6 +148,8 @@ export async function startFabric(
     fabric: backend.fabric,
     attachments: () => ({ ...state.attachments }),
     async attach(vnicId, attachment) {
+      const conflict = attachmentConflict(state, vnicId, attachment);
+      if (conflict !== null) throw new AttachmentRefused(`cannot attach ${vnicId}: ${conflict}`);
       await sync.caughtUp(); // the vNIC and its subnet's HAVIPs are in the fabric before its first frame
       await replug(portOfVnic(vnicId), attachment, state.attachments[vnicId] ?? null);
       state.attachments[vnicId] = attachment;
