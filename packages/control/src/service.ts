@@ -81,6 +81,21 @@ export interface ObservationResult {
   changed: boolean;
   stale?: boolean;
   havip: HaVip;
+  /**
+   * A manual observation is verified by the fabric (when there is one): what it found. `havip` is then the HAVIP after
+   * that verification was recorded (a wrong report is corrected at once).
+   */
+  verification?: HolderVerification | null;
+}
+
+/** What the fabric found when asked who has a HAVIP's address (after a manual observation). */
+export interface HolderVerification {
+  outcome: "confirmed" | "moved" | "contested" | "silent" | "released" | "unheld" | "unasked";
+  /** The holder after the round (the fabric's word); null: none. */
+  holderVnicId: string | null;
+  generation: number;
+  /** The vNICs that answered: they have the address. */
+  answered: string[];
 }
 
 /** A contest the fabric sees (claimants: vNIC ids), or its end (null claimants). */

@@ -209,6 +209,18 @@ describe("verification", () => {
     assert.equal(h.fabric.holderOf(HAVIP.id), null, "vm-C is not a member: never asked, never taken");
   });
 
+  it("changes nothing when nobody who may claim the HAVIP is attached (no evidence either way)", async () => {
+    const h = harness(seedSpec(), OPTIONS);
+    announce(h, VM.A);
+    h.fabric.detachPort(VM.A.port);
+    h.fabric.detachPort(VM.B.port);
+    const outcome = h.fabric.verify([HAVIP.id]);
+    run(h, [], 5000);
+    assert.equal((await outcome)[0]?.outcome, "unasked");
+    assert.equal(h.fabric.holderOf(HAVIP.id)?.vnicId, VM.A.id, "an API-only control plane keeps its reported holder");
+    assert.equal(h.fabric.counters().havips[HAVIP.id]?.withdrawals, 0);
+  });
+
   it("sends nothing when verification is off (the default)", () => {
     const h = harness();
     h.clock.advance(5000);

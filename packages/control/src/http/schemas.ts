@@ -274,10 +274,42 @@ export const ChangeEventSchema = Type.Object(
   { ...closed, title: "ChangeEvent" },
 );
 
+export const HolderVerificationSchema = Type.Object(
+  {
+    outcome: Type.Union(
+      [
+        Type.Literal("confirmed"),
+        Type.Literal("moved"),
+        Type.Literal("contested"),
+        Type.Literal("silent"),
+        Type.Literal("released"),
+        Type.Literal("unheld"),
+        Type.Literal("unasked"),
+      ],
+      {
+        description:
+          "confirmed: the holder answered; moved: another instance has the address and is now the holder; contested: several answered; silent: nobody answered (yet); released: nobody answered for several rounds; unheld: no holder, nobody answered; unasked: no instance that may claim it is attached to the fabric",
+      },
+    ),
+    holderVnicId: Type.Union([idSchema("vnic"), Type.Null()]),
+    generation: Type.Integer({ minimum: 0 }),
+    answered: Type.Array(idSchema("vnic"), { description: "The vNICs that answered: they have the address" }),
+  },
+  { ...closed, title: "HolderVerification" },
+);
+
 export const ObservationResultSchema = Type.Object(
   {
-    changed: Type.Boolean({ description: "false: a re-announcement by the current holder (no new generation)" }),
+    changed: Type.Boolean({
+      description: "false: nothing recorded (the reported holder already holds it, or an older generation)",
+    }),
+    stale: Type.Optional(Type.Boolean({ description: "The observation's generation was older than the stored one" })),
     havip: HaVipSchema,
+    verification: Type.Optional(
+      Type.Union([HolderVerificationSchema, Type.Null()], {
+        description: "What the fabric found when it verified the report (null: the fabric could not be asked)",
+      }),
+    ),
   },
   { ...closed, title: "ObservationResult" },
 );

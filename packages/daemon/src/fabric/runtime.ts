@@ -2,7 +2,7 @@
 // control plane (spec/sync.ts), plus the fabric-local state the operator sets — vNIC attachments and the
 // internet edge — kept in the data directory and restored at start.
 import type { ControlService } from "@havip/control";
-import type { Fabric, InternetSpec } from "@havip/fabric";
+import type { Fabric, InternetSpec, VerificationOutcome } from "@havip/fabric";
 import type { Logger } from "pino";
 import { portOfVnic } from "../spec/compile.ts";
 import { startSpecSync, type SpecSync } from "../spec/sync.ts";
@@ -52,6 +52,11 @@ export interface FabricRuntime {
   capture(request: CaptureRequest): Promise<CaptureResult>;
   /** Resolves once every holder observation so far is recorded in the control plane. */
   settled(): Promise<void>;
+  /**
+   * Asks the fabric who has the HAVIP's address (after every change committed so far reached it) and resolves with
+   * what it found once that is recorded; null when the fabric does not know the HAVIP.
+   */
+  verify(havipId: string): Promise<VerificationOutcome | null>;
   close(): Promise<void>;
 }
 
@@ -189,6 +194,12 @@ export async function startFabric(
       return backend.capture(request);
     },
     settled: () => sync.settled(),
+    async verify(havipId) {
+      await sync.caughtUp();
+      const [outcome] = await backend.verify([havipId]);
+      await sync.settled();
+      return outcome ?? null;
+    },
     async close() {
       sync.stop();
       await sync.settled();
