@@ -3,7 +3,7 @@
 // router MAC, target the gateway address).
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { arpReply, checkFrame, gratuitousArp, ip, mac, udpFrame } from "@havip/testkit";
+import { arpReply, checkFrame, gratuitousArp, ip, mac, udpFrame, vrrpAdvertFrame } from "@havip/testkit";
 import type { FabricOptions } from "./fabric.ts";
 import { HAVIP, ROUTER_MAC, VM, harness, seedSpec, type Harness } from "./test-support.ts";
 
@@ -183,6 +183,27 @@ describe("verification", () => {
     run(h, [VM.B], ROUND);
     assert.equal(h.fabric.counters().havips[HAVIP.id]!.verifications, before + 1);
     assert.equal(h.fabric.holderOf(HAVIP.id)?.vnicId, VM.B.id);
+  });
+
+  it("asks at once when the holder resigns with a VRRP advert of priority 0", () => {
+    const h = harness(seedSpec(), OPTIONS);
+    announce(h, VM.A);
+    run(h, [VM.A], 1100);
+    const before = h.fabric.counters().havips[HAVIP.id]!.verifications;
+    // keepalived stopping on vm-A: its last advert has priority 0; vm-B's announcement is lost on the way.
+    h.port(VM.A.port).inject(
+      vrrpAdvertFrame({ srcMac: VM.A.mac, src: VM.A.ip, vrid: 51, priority: 0, addresses: [HAVIP.ip] }),
+    );
+    run(h, [VM.B], ROUND);
+    assert.equal(h.fabric.counters().havips[HAVIP.id]!.verifications, before + 1, "well before the next 1 s round");
+    assert.equal(h.fabric.holderOf(HAVIP.id)?.vnicId, VM.B.id);
+    // A backup's advert of priority 0 (it holds nothing) asks nothing.
+    const after = h.fabric.counters().havips[HAVIP.id]!.verifications;
+    h.port(VM.A.port).inject(
+      vrrpAdvertFrame({ srcMac: VM.A.mac, src: VM.A.ip, vrid: 51, priority: 0, addresses: [HAVIP.ip] }),
+    );
+    run(h, [VM.B], ROUND);
+    assert.equal(h.fabric.counters().havips[HAVIP.id]!.verifications, after);
   });
 
   it("resolves verify() with each round's outcome", async () => {
