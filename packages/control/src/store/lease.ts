@@ -108,7 +108,7 @@ export function postgresLeases(target: PostgresTarget): Leases {
       await client.connect();
     } catch (e) {
       open.delete(client);
-      await client.end().catch(ignore);
+      void client.end().catch(ignore); // not awaited: a half-made connection may never report its close
       throw e;
     }
     return client;

@@ -17,7 +17,7 @@ export interface ChangeNotificationsOptions {
 }
 
 const RETRY_MIN_MS = 100;
-const RETRY_MAX_MS = 2000;
+const RETRY_MAX_MS = 1000;
 /** A connection that answers nothing for this long is given up (a server that vanished without a word). */
 const HEARTBEAT_MS = 5000;
 
@@ -62,7 +62,8 @@ export class ChangeNotifications {
       await client.connect();
       await client.query(`listen "${channel}"`);
     } catch (e) {
-      await client.end().catch(ignore);
+      // Not awaited: ending a connection that failed half-way may wait for a close that never comes.
+      void client.end().catch(ignore);
       throw e;
     }
     if (this.#closed) {
