@@ -5,7 +5,8 @@
 // writes of an idempotent request and the record of its Idempotency-Key one transaction.
 // On PostgreSQL several processes may share the database: each write transaction NOTIFYs its last revision,
 // and every store LISTENs, so each process's change feed delivers every process's commits. A database that
-// goes away fails calls with ServiceUnavailable.Store, never the process; the store reconnects by itself.
+// goes away fails calls (the API answers 503 ServiceUnavailable.Store), never the process; the store
+// reconnects by itself.
 import { AsyncLocalStorage } from "node:async_hooks";
 import { DatabaseSync } from "node:sqlite";
 import { type ControlledTransaction, Kysely, PostgresDialect, sql, type Transaction } from "kysely";
@@ -27,7 +28,6 @@ import { migrationProvider } from "./migrations.ts";
 import { NodeSqliteDialect } from "./node-sqlite-dialect.ts";
 import { ChangeNotifications } from "./notifications.ts";
 import { changeChannel, ensureSchema, openPool, type PostgresTarget } from "./postgres.ts";
-import { storeUnavailableError } from "./unavailable.ts";
 import { toChangeEvent } from "./rows.ts";
 import type { Database } from "./schema.ts";
 
@@ -160,9 +160,13 @@ async function openPostgres(target: PostgresTarget, poolSize: number) {
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool: openPool(target, poolSize) }) });
 }
 
-/** A failure as callers should see it: a catalogue error for a violated constraint or a database outage. */
+/**
+ * A failure as callers should see it: a catalogue error for a violated constraint. An outage stays the
+ * driver's error (isStoreOutage tells it): the HTTP layer answers it 503 ServiceUnavailable.Store, and
+ * callers that retry (the fabric's holder recording) keep telling it from a final refusal (an ApiError).
+ */
 function mapStoreError(e: unknown): unknown {
-  return constraintError(e) ?? storeUnavailableError(e) ?? e;
+  return constraintError(e) ?? e;
 }
 
 export async function openStore(options: StoreOptions): Promise<Store> {
