@@ -114,9 +114,15 @@ export function postgresLeases(target: PostgresTarget): Leases {
     return client;
   }
 
+  /** Ends a connection; gives up waiting after a second (a broken one may never report its close). */
   async function end(client: pg.Client): Promise<void> {
     open.delete(client);
-    await client.end().catch(ignore);
+    let timer: NodeJS.Timeout | undefined;
+    const enough = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, 1000);
+    });
+    await Promise.race([client.end().catch(ignore), enough]);
+    clearTimeout(timer);
   }
 
   async function tryLock(client: pg.Client, key: string): Promise<boolean> {

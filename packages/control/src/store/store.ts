@@ -216,16 +216,20 @@ export async function openStore(options: StoreOptions): Promise<Store> {
       let available = true;
       notifications = await ChangeNotifications.start({
         target,
-        channel: channel ?? "",
+        channel: changeChannel(target),
         onNotify: (revision) => {
           feed.catchUp(revision);
         },
         onListening: () => {
           feed.catchUp();
-          if (!available) options.onAvailability?.((available = true));
+          if (available) return;
+          available = true;
+          options.onAvailability?.(true);
         },
         onLost: (error) => {
-          if (available) options.onAvailability?.((available = false), error);
+          if (!available) return;
+          available = false;
+          options.onAvailability?.(false, error);
         },
       });
       leases = postgresLeases(target);
