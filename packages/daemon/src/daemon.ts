@@ -60,7 +60,16 @@ export async function startDaemon(options: DaemonOptions, logging: LogSetup): Pr
 
   logger.info({ database: database.display }, `opening ${database.display}`);
   const service = await openWithin(
-    openControlService({ databaseUrl: database.url, operatorToken: operator.token }),
+    openControlService({
+      databaseUrl: database.url,
+      operatorToken: operator.token,
+      // The API answers 503 ServiceUnavailable.Store meanwhile; the store reconnects by itself.
+      onStoreAvailability: (available, error) => {
+        if (available) logger.info({ database: database.display }, "database connection restored");
+        else
+          logger.warn({ database: database.display, cause: String(error) }, "database connection lost; reconnecting");
+      },
+    }),
     DATABASE_OPEN_TIMEOUT_MS,
   ).catch((e: unknown) => {
     throw databaseFailure(e, database);

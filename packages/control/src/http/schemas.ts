@@ -315,7 +315,13 @@ export const ObservationResultSchema = Type.Object(
 );
 
 export const HealthSchema = Type.Object(
-  { status: Type.Literal("ok"), revision: Type.Integer({ minimum: 0 }) },
+  {
+    status: Type.Literal("ok"),
+    revision: Type.Integer({ minimum: 0 }),
+    store: Type.Literal("up", {
+      description: "The database answered this check; when it does not, health answers 503 ServiceUnavailable.Store",
+    }),
+  },
   { ...closed, title: "Health" },
 );
 
