@@ -9,7 +9,7 @@
 // or a veth attachment (`{kind: "veth", interface}`: an interface in the agent's namespace, read and written as
 // raw Ethernet frames), `veth` in hello and `packet` in counters. Version 4 added `cancel-capture`
 // (`captureId`: the id of a running `capture`, which then answers at once with what it recorded); a client's
-// captures also end when its connection does.
+// captures also end when its connection does. Version 5 added `ping`, answered at once with `{}` (the heartbeat).
 // agent → havipd: also events `{event: "observation", observation}` whenever the fabric reports one.
 import type {
   CaptureTarget,
@@ -21,7 +21,7 @@ import type {
   VxlanCounters,
 } from "@havip/fabric";
 
-export const AGENT_PROTOCOL_VERSION = 4;
+export const AGENT_PROTOCOL_VERSION = 5;
 
 /** A vNIC reached through a tunnel: frames for it go to (remoteAddress, remotePort) with its VNI. */
 export interface VxlanAttachment {
@@ -51,7 +51,8 @@ export type AgentRequest =
   | { id: number; op: "detach"; portId: string }
   | { id: number; op: "counters" }
   | { id: number; op: "capture"; target: CaptureTarget; count: number; timeoutMs: number }
-  | { id: number; op: "cancel-capture"; captureId: number };
+  | { id: number; op: "cancel-capture"; captureId: number }
+  | { id: number; op: "ping" };
 
 /** The result of `capture`: the pcap file in base64 (JSON carries no bytes). */
 export interface AgentCapture {
