@@ -100,6 +100,9 @@ export async function startDaemon(options: DaemonOptions, logging: LogSetup): Pr
     app = await buildApiServer({ service, logger: logging.serverLoggerOptions });
     registerFabricRoutes(app, fabric, service);
     const metrics = new DaemonMetrics();
+    labFabric?.onRestart(() => {
+      metrics.fabricAgentRestarted();
+    });
     metrics.observeRequests(app);
     registerCaptureRoute(app, fabric, service);
     registerMetricsRoute(app, metrics, () => fabric.counters());
