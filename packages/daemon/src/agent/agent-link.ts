@@ -4,8 +4,8 @@
 // known holder, and re-plugs every attachment). Meanwhile calls fail at once with AgentUnavailable (the API's
 // 503 FabricUnavailable): nothing waits on an agent that is not there, and the spec is rebuilt from the store
 // when it is back. A call the connection dropped under fails the same way: the restore covers it too.
-// A heartbeat (a `ping` every second) tells a hung agent from a quiet one: one that has not answered for 3 s is
-// treated as gone (its connection is dropped, so calls fail fast) and the link reconnects as above.
+// A heartbeat (a `ping` every second) tells a hung agent from a quiet one: one that leaves a ping unanswered for 3 s
+// is treated as gone (its connection is dropped, so calls fail fast) and the link reconnects as above.
 import { ApiError } from "@havip/control";
 import type { CaptureTarget, NetworkSpec, Observation, SpecChange } from "@havip/fabric";
 import type { Logger } from "pino";

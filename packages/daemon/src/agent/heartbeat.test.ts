@@ -86,4 +86,33 @@ describe("Heartbeat", () => {
     await sleep(150);
     assert.equal(hung, 0);
   });
+
+  it("a pause of this process longer than the timeout is not taken for a hung agent", async () => {
+    let pings = 0;
+    let answeredNow: () => void = () => undefined;
+    // Answers take a round trip: they come a few milliseconds after the ping.
+    const ping = () =>
+      new Promise<void>((resolve) => {
+        pings++;
+        setTimeout(() => {
+          resolve();
+          answeredNow();
+        }, 5);
+      });
+    let hung = 0;
+    const beat = new Heartbeat(ping, () => hung++, { pingIntervalMs: 20, pingTimeoutMs: 100 });
+    beat.start();
+    await until(() => pings >= 3);
+    // Right after an answer (no ping on its way), this process stalls for three timeouts.
+    await new Promise<void>((resolve) => (answeredNow = resolve));
+    answeredNow = () => undefined;
+    const stallEnds = performance.now() + 300;
+    while (performance.now() < stallEnds) {
+      // busy: no timer of this process runs
+    }
+    await sleep(150);
+    beat.stop();
+    assert.equal(hung, 0, "the agent answered every ping within 5 ms");
+    assert.ok(pings >= 5);
+  });
 });
