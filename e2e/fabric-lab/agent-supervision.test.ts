@@ -3,6 +3,7 @@
 // attachments. (b) The agent stopped (SIGSTOP): the heartbeat calls it hung and havipd replaces it within about
 // 5 s; the old process is gone when it is continued. (c) A graceful havipd restart under a ping flood: the agent is
 // adopted, not replaced, and not one probe is lost. (d) havipd killed (-9) and started again: the agent is adopted.
+// (e) havipd killed while the agent is stopped: the next havipd does not adopt an agent that does not answer.
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
@@ -316,6 +317,27 @@ test(
       assert.deepEqual(recordedAgent(labDir), before);
       assert.ok(await pings(lab, "vm-b", HAVIP_IP));
       assert.ok(await fabricHolds());
+    });
+
+    await t.test("(e) a stopped agent found at start is replaced, not adopted", async () => {
+      const before = recordedAgent(labDir)!;
+      await havipd.kill9();
+      rmSync(havipd.socket, { force: true });
+      signal(before.pid, "SIGSTOP");
+      try {
+        havipd = await Havipd.start(dataDir, labDir, prefix);
+      } finally {
+        signal(before.pid, "SIGCONT");
+      }
+      assert.equal(havipd.lines("fabric agent adopted").length, 0, havipd.log);
+      const started = havipd.lines("fabric agent started");
+      assert.equal(started.length, 1, havipd.log);
+      assert.match(String(started[0]!.reason), new RegExp(`pid ${before.pid}\\) did not answer`));
+      assert.ok(!alive(before), "the stopped agent was killed");
+      const after = recordedAgent(labDir)!;
+      pids.add(after.pid);
+      assert.equal(started[0]!.pid, after.pid);
+      await restored("after a stopped agent was replaced at start");
     });
 
     // Stopping havipd leaves the agent; `lab down` removes it with everything else.
