@@ -60,8 +60,6 @@ export interface LabFabric {
   lab: Lab;
   /** The fabric agent's Unix socket, for the agent-driven fabric. */
   socket: string;
-  /** How the agent came to run at start. */
-  readonly how: "adopted" | "started";
   /** The agent's pid now (null while it is being restarted, or after the lab was taken down). */
   readonly pid: number | null;
   /** Told after each restart of the agent. */
@@ -167,11 +165,9 @@ export async function startLabFabric(options: LabFabricOptions, logger: Logger):
     },
     options.backoff,
   );
-  const how = decision.action === "adopt" ? "adopted" : "started";
   return {
     lab,
     socket,
-    how,
     get pid() {
       return supervisor.pid;
     },
@@ -256,9 +252,8 @@ class WatchedAgent implements SupervisedAgent {
 
   private check(): void {
     if (this.over) return;
-    const gone = this.ctx.labGone();
-    if (gone !== null) {
-      this.finish({ reason: "gone", exitCode: null, signal: null, lastLog: gone });
+    if (this.ctx.labGone() !== null) {
+      this.finish({ reason: "gone", exitCode: null, signal: null });
       return;
     }
     if (isAlive(this.process)) return;
