@@ -84,9 +84,15 @@ export async function startDaemon(options: DaemonOptions, logging: LogSetup): Pr
 
   // What drives the fabric: with --lab-dir, the lab's fabric namespace and the agent in it are set up (or adopted)
   // first, and the agent's socket drives the fabric; with --fabric-agent, that socket; else the in-process fabric.
+  const metrics = new DaemonMetrics();
   const startDriving = async (): Promise<FabricDriving> => {
     let labFabric: LabFabric | undefined;
-    if (options.lab !== undefined && options.lab !== null) labFabric = await startLabFabric(options.lab, logger);
+    if (options.lab !== undefined && options.lab !== null) {
+      labFabric = await startLabFabric(options.lab, logger);
+      labFabric.onRestart(() => {
+        metrics.fabricAgentRestarted();
+      });
+    }
     const agentSocket = labFabric?.socket ?? options.fabricAgent;
     try {
       const runtime = await startFabric(
@@ -139,7 +145,6 @@ export async function startDaemon(options: DaemonOptions, logging: LogSetup): Pr
       verifyHolder: (havipId) => verifyReport(fabric, havipId, logger),
     });
     registerFabricRoutes(app, fabric, service);
-    const metrics = new DaemonMetrics();
     metrics.observeRequests(app);
     registerCaptureRoute(app, fabric, service);
     registerMetricsRoute(app, metrics, () => fabric.counters());
