@@ -6,6 +6,8 @@ import type { Context } from "../context.ts";
 import { ApiRequestError, UsageError } from "../errors.ts";
 import { collect, isoTime, pageSize } from "../parsers.ts";
 import { KINDS, resolveId } from "../resolve.ts";
+import { contestFootnote, instancesOf } from "../contest.ts";
+import { lookupInstanceNames } from "../names.ts";
 import { havipColumns, havipDetails, historyColumns, type InstanceNames } from "../views.ts";
 import { path, type ContextOf } from "./shared.ts";
 
@@ -20,17 +22,9 @@ async function resolveMembers(client: ApiClient, refs: string[]): Promise<string
   return ids;
 }
 
-/** Instance names for holder and member columns; ids are shown when the lookup fails. */
-async function instanceNames(ctx: Context, havips: HaVip[]): Promise<InstanceNames> {
-  const named = havips.some((h) => h.holder !== null || (h.members?.length ?? 0) > 0);
-  if (ctx.json || !named) return new Map();
-  try {
-    const client = await ctx.client();
-    const instances = await client.listAll<Instance>("/v1/instances");
-    return new Map(instances.map((i) => [i.id, i.name]));
-  } catch {
-    return new Map();
-  }
+/** Instance names for holder, member and claimant columns; ids are shown when the lookup fails. */
+function instanceNames(ctx: Context, havips: HaVip[]): Promise<InstanceNames> {
+  return lookupInstanceNames(ctx, havips.flatMap(instancesOf));
 }
 
 export function registerHaVipCommands(program: CommandUnknownOpts, context: ContextOf): void {
@@ -69,8 +63,11 @@ export function registerHaVipCommands(program: CommandUnknownOpts, context: Cont
       const vpcId = opts.vpc === undefined ? undefined : await resolveId<Vpc>(client, KINDS.vpc, opts.vpc);
       const subnetId =
         opts.subnet === undefined ? undefined : await resolveId<Subnet>(client, KINDS.subnet, opts.subnet);
-      await ctx.list<HaVip>("/v1/havips", { vpcId, subnetId }, opts, async (items) =>
-        ctx.table(havipColumns(await instanceNames(ctx, items)), items),
+      await ctx.list<HaVip>(
+        "/v1/havips",
+        { vpcId, subnetId },
+        opts,
+        async (items) => ctx.table(havipColumns(await instanceNames(ctx, items)), items) + contestFootnote(items),
       );
     });
   havip
