@@ -139,7 +139,11 @@ test("observe maps an instance to its vNIC in the HAVIP's subnet", async () => {
   );
   assert.equal(result.code, 0, result.stderr);
   assert.deepEqual(only(result.requests, "POST").body, { havipId: havip.id, vnicId: vmA.primaryVnicId });
-  assert.equal(result.stdout, "vm-A (eni-0000000000000000a) now holds db-vip (10.0.1.50), generation 3\n");
+  assert.equal(
+    result.stdout,
+    "vm-A (eni-0000000000000000a) reported as the holder of db-vip (10.0.1.50)\n" +
+      "holder now: eni-0000000000000000b, generation 3\n",
+  );
 });
 
 test("observe refuses an instance without a vNIC in the HAVIP's subnet, before calling the API", async () => {

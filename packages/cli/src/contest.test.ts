@@ -10,6 +10,8 @@ function routeWith(havips: (typeof havip)[]): Route {
   return (r) => {
     if (r.method !== "GET") return undefined;
     if (r.path === "/v1/instances") return page([vmA, vmB]);
+    const vm = [vmA, vmB].find((i) => r.path === `/v1/instances/${i.id}`);
+    if (vm !== undefined) return { status: 200, body: vm };
     if (r.path === "/v1/havips") return page(havips);
     const one = havips.find((h) => r.path === `/v1/havips/${h.id}`);
     return one === undefined ? undefined : { status: 200, body: one };
@@ -145,4 +147,47 @@ test("events (a page) adds DETAIL only when a HAVIP event has something to say",
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stdout, /^REVISION +AT +ACTION +RESOURCE +ID +PROJECT +DETAIL\n/);
   assert.match(result.stdout, /contest-started +havip .* CONTESTED: vm-A, vm-B hold 10\.0\.1\.50 \(split brain\)\n$/);
+});
+
+test("observe says what the fabric's verification found, and when it corrected the report", async () => {
+  const observe = (verification: unknown, after = havip) =>
+    runWith(["observe", "db-vip", "vm-A"], (r) =>
+      r.method === "POST" && r.path === "/v1/observations"
+        ? { status: 200, body: { changed: true, havip: after, verification } }
+        : routeWith([havip])(r),
+    );
+  const a = `vm-A (${vmA.primaryVnicId})`;
+  const b = `vm-B (${vmB.primaryVnicId})`;
+  const moved = await observe(
+    { outcome: "moved", holderVnicId: vmB.primaryVnicId, generation: 4, answered: [vmB.primaryVnicId] },
+    { ...havip, generation: 4 },
+  );
+  assert.equal(moved.code, 0, moved.stderr);
+  assert.equal(
+    moved.stdout,
+    `${a} reported as the holder of db-vip (10.0.1.50)\n` +
+      `corrected by verification: ${b} has the address and holds it now, generation 4\n` +
+      `holder now: ${b}, generation 4\n`,
+  );
+  const confirmed = await observe(
+    { outcome: "confirmed", holderVnicId: vmA.primaryVnicId, generation: 3, answered: [vmA.primaryVnicId] },
+    { ...havip, holder: { ...havip.holder!, instanceId: vmA.id, vnicId: vmA.primaryVnicId }, generation: 3 },
+  );
+  assert.match(
+    confirmed.stdout,
+    new RegExp(`^verified: vm-A \\(${vmA.primaryVnicId}\\) answers for the address$`, "m"),
+  );
+  const torn = await observe({
+    outcome: "contested",
+    holderVnicId: vmB.primaryVnicId,
+    generation: 2,
+    answered: [vmA.primaryVnicId, vmB.primaryVnicId],
+  });
+  assert.match(torn.stdout, /^CONTESTED: vm-A \(.*\), vm-B \(.*\) all answer for the address \(split brain\); vm-B/m);
+  const late = await observe(null);
+  assert.match(late.stdout, /^not verified: the fabric did not answer in time; the report stands$/m);
+  const json = await runWith(["observe", "db-vip", "vm-A", "--json"], (r) =>
+    r.method === "POST" ? { status: 200, body: { changed: true, havip, verification: null } } : routeWith([havip])(r),
+  );
+  assert.deepEqual(JSON.parse(json.stdout), { changed: true, havip, verification: null });
 });

@@ -1,6 +1,6 @@
 // HAVIPs, their holder history, and the operator's holder observation (`havip observe`).
 import type { CommandUnknownOpts } from "@commander-js/extra-typings";
-import type { HaVip, HolderHistoryEntry, Instance, Subnet, Vpc } from "@havip/control";
+import type { HaVip, HolderHistoryEntry, Instance, ObservationResult, Subnet, Vpc } from "@havip/control";
 import type { ApiClient } from "../client.ts";
 import type { Context } from "../context.ts";
 import { ApiRequestError, UsageError } from "../errors.ts";
@@ -8,6 +8,7 @@ import { collect, isoTime, pageSize } from "../parsers.ts";
 import { KINDS, resolveId } from "../resolve.ts";
 import { contestFootnote, instancesOf } from "../contest.ts";
 import { lookupInstanceNames } from "../names.ts";
+import { verificationLine, type VnicLabels } from "../verification.ts";
 import { havipColumns, havipDetails, historyColumns, type InstanceNames } from "../views.ts";
 import { path, type ContextOf } from "./shared.ts";
 
@@ -25,6 +26,21 @@ async function resolveMembers(client: ApiClient, refs: string[]): Promise<string
 /** Instance names for holder, member and claimant columns; ids are shown when the lookup fails. */
 function instanceNames(ctx: Context, havips: HaVip[]): Promise<InstanceNames> {
   return lookupInstanceNames(ctx, havips.flatMap(instancesOf));
+}
+
+/** "vm-B (eni-…)" by vNIC id, for what verification found; empty when the instances cannot be read. */
+async function vnicLabels(client: ApiClient): Promise<VnicLabels> {
+  try {
+    const instances = await client.listAll<Instance>("/v1/instances");
+    return new Map(instances.flatMap((i) => i.vnics.map((v) => [v.id, `${i.name} (${v.id})`] as const)));
+  } catch {
+    return new Map();
+  }
+}
+
+function holderNow(h: HaVip, labels: VnicLabels): string {
+  const holder = h.holder === null ? "nobody" : (labels.get(h.holder.vnicId) ?? h.holder.vnicId);
+  return `holder now: ${holder}, generation ${h.generation}\n`;
 }
 
 export function registerHaVipCommands(program: CommandUnknownOpts, context: ContextOf): void {
@@ -165,14 +181,15 @@ export function registerHaVipCommands(program: CommandUnknownOpts, context: Cont
         vnicId = vnic.id;
         label = `${owner.name} (${vnic.id})`;
       }
-      const result = await client.request<{ changed: boolean; havip: HaVip }>("POST", "/v1/observations", {
+      const result = await client.request<ObservationResult>("POST", "/v1/observations", {
         body: { havipId, vnicId, at: opts.at },
       });
-      ctx.show(result, ({ changed, havip: h }) => {
+      const labels = ctx.json || result.verification == null ? new Map<string, string>() : await vnicLabels(client);
+      ctx.show(result, ({ changed, havip: h, verification }) => {
         const what = changed
-          ? `${label} now holds ${h.name || h.id} (${h.ipAddress}), generation ${h.generation}`
-          : `${label} re-announced ${h.name || h.id} (${h.ipAddress}): holder unchanged, generation ${h.generation}`;
-        return `${what}\n`;
+          ? `${label} reported as the holder of ${h.name || h.id} (${h.ipAddress})`
+          : `${label} already held ${h.name || h.id} (${h.ipAddress}): nothing recorded`;
+        return `${what}\n${verificationLine(verification, labels)}${holderNow(h, labels)}`;
       });
     });
 }
