@@ -84,6 +84,7 @@ test("history prints the verification reasons as the API gives them", async () =
     .map((line) => line.split(/ +/)[2]);
   assert.deepEqual(reasons, ["announcement", "verified", "withdrawn", "manual"]);
   assert.match(result.stdout, /^3 +2025-01-02T03:04:05Z +withdrawn +- +- +-$/m);
+  assert.match(result.stdout, /^2 +2025-01-02T03:04:05Z +verified +vm-B +eni-0000000000000000b +-$/m);
 });
 
 function havipEvent(revision: number, action: ChangeEvent["action"], data: typeof havip): ChangeEvent {

@@ -90,14 +90,17 @@ export function havipColumns(names: InstanceNames): Column<HaVip>[] {
   ];
 }
 
-export const historyColumns: Column<HolderHistoryEntry>[] = [
-  { header: "GENERATION", value: (e) => e.generation },
-  { header: "AT", value: (e) => time(e.at) },
-  { header: "REASON", value: (e) => e.reason },
-  { header: "INSTANCE", value: (e) => e.instanceId },
-  { header: "VNIC", value: (e) => e.vnicId },
-  { header: "PREVIOUS VNIC", value: (e) => e.previousVnicId },
-];
+/** Holder changes; INSTANCE is the instance's name when known (a released or withdrawn entry has none). */
+export function historyColumns(names: InstanceNames): Column<HolderHistoryEntry>[] {
+  return [
+    { header: "GENERATION", value: (e) => e.generation },
+    { header: "AT", value: (e) => time(e.at) },
+    { header: "REASON", value: (e) => e.reason },
+    { header: "INSTANCE", value: (e) => (e.instanceId === null ? null : (names.get(e.instanceId) ?? e.instanceId)) },
+    { header: "VNIC", value: (e) => e.vnicId },
+    { header: "PREVIOUS VNIC", value: (e) => e.previousVnicId },
+  ];
+}
 
 function eipTarget(e: Eip): string | null {
   if (e.target === null) return null;

@@ -147,9 +147,10 @@ export function registerHaVipCommands(program: CommandUnknownOpts, context: Cont
       const ctx = context(cmd);
       const client = await ctx.client();
       const id = await resolveId<HaVip>(client, KINDS.havip, ref);
-      await ctx.list<HolderHistoryEntry>(path("/v1/havips", id, "/history"), {}, opts, (items) =>
-        ctx.table(historyColumns, items),
-      );
+      await ctx.list<HolderHistoryEntry>(path("/v1/havips", id, "/history"), {}, opts, async (items) => {
+        const ids = items.flatMap((e) => (e.instanceId === null ? [] : [e.instanceId]));
+        return ctx.table(historyColumns(await lookupInstanceNames(ctx, ids)), items);
+      });
     });
 
   program
