@@ -187,10 +187,16 @@ export function registerHaVipCommands(program: CommandUnknownOpts, context: Cont
       });
       const labels = ctx.json || result.verification == null ? new Map<string, string>() : await vnicLabels(client);
       ctx.show(result, ({ changed, havip: h, verification }) => {
-        const what = changed
-          ? `${label} reported as the holder of ${h.name || h.id} (${h.ipAddress})`
-          : `${label} already held ${h.name || h.id} (${h.ipAddress}): nothing recorded`;
-        return `${what}\n${verificationLine(verification, labels)}${holderNow(h, labels)}`;
+        const name = `${h.name || h.id} (${h.ipAddress})`;
+        const held = h.holder?.vnicId === vnicId;
+        const what = !changed
+          ? `${label} already held ${name}: holder unchanged, generation ${h.generation}`
+          : held
+            ? `${label} now holds ${name}, generation ${h.generation}`
+            : `${label} reported as the holder of ${name}`;
+        // The holder after verification, when it is not the reported one (corrected, released).
+        const after = held ? "" : holderNow(h, labels);
+        return `${what}\n${verificationLine(verification, labels)}${after}`;
       });
     });
 }
