@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { TestContext } from "node:test";
 import { rootOnly } from "../fabric-lab/helpers.ts";
-import { assertNothingLeft, livePids } from "../lab/helpers.ts";
+import { assertNothingLeft, eventually, livePids } from "../lab/helpers.ts";
 import { boundsBroken, summary } from "./bounds.ts";
 import { FAULTS, type Fault, type FaultResult } from "./faults.ts";
 import { FaultLab } from "./harness.ts";
@@ -40,7 +40,12 @@ async function downAndCheck(lab: FaultLab): Promise<void> {
   await lab.down();
   // Every namespace the lab ever had (a reboot remakes them): no process may still live in any of them.
   assertNothingLeft(lab.prefix, lab.seenNamespaces, []);
-  assert.deepEqual(livePids(lab.seenPids), [], "no process the suite started is still running");
+  // Killed processes may take a moment to be reaped.
+  const left = await eventually("every process of the lab to exit", 5000, () => {
+    const live = livePids(lab.seenPids);
+    return Promise.resolve(live.length === 0 ? live : undefined);
+  }).catch(() => livePids(lab.seenPids));
+  assert.deepEqual(left, [], "no process the suite started is still running");
 }
 
 test("faults on SQLite: one havipd with --lab-dir, the seed example, every fault", gate, async (t) => {

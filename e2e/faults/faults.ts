@@ -17,6 +17,7 @@ import type { Measurement } from "./timeline.ts";
 
 const run = promisify(execFile);
 const RUN_SH = fileURLToPath(new URL("../../scripts/run.sh", import.meta.url));
+const RUN_SH_TIMEOUT_MS = 120_000;
 const GARP_FLOOD_C = fileURLToPath(new URL("./garp-flood.c", import.meta.url));
 
 export interface FaultResult extends Measurement {
@@ -59,14 +60,22 @@ async function windowed(
   name: string,
   lab: FaultLab,
   options: FaultOptions,
-  body: (holder: Member, extra: FaultResult["extra"], observe: ObserveOptions) => Promise<void>,
+  body: (
+    holder: Member,
+    extra: FaultResult["extra"],
+    observe: ObserveOptions,
+    /** Marks the fault's end early, when the body goes on to check things after it (default: when it returns). */
+    ended: () => void,
+  ) => Promise<void>,
 ): Promise<FaultResult> {
   const holderBefore = await lab.restore();
   const extra: FaultResult["extra"] = {};
   const w = lab.window();
   const observe: ObserveOptions = {};
   try {
-    await body(holderBefore, extra, observe);
+    await body(holderBefore, extra, observe, () => {
+      w.faultEnded();
+    });
   } catch (e) {
     await w.abandon();
     throw e;
@@ -298,7 +307,10 @@ const reboot: Fault = {
         let output = "";
         child.stdout.setEncoding("utf8").on("data", (c: string) => (output += c));
         child.stderr.setEncoding("utf8").on("data", (c: string) => (output += c));
+        // run.sh keeps polling a havipd that died at start (200 health checks): a bounded wait keeps it short.
+        const timer = setTimeout(() => child.kill("SIGKILL"), RUN_SH_TIMEOUT_MS);
         child.on("exit", (code) => {
+          clearTimeout(timer);
           resolve({ code, output });
         });
       });
@@ -321,7 +333,7 @@ const pgOutage: Fault = {
   needs: "postgres",
   what: "PostgreSQL stopped (immediate) for 10 s under API writes, then started again",
   run: (lab, o = {}) =>
-    windowed("postgres-outage", lab, o, async (_h, extra) => {
+    windowed("postgres-outage", lab, o, async (_h, extra, _observe, ended) => {
       if (lab.pg === null) throw new Error("the lab runs on SQLite");
       const writer = new Writer(lab);
       const writing = writer.run();
@@ -331,6 +343,7 @@ const pgOutage: Fault = {
       await sleep(10_000);
       await lab.pg.restart();
       lab.pgDown = false;
+      ended();
       const back = Date.now();
       await writer.untilAcknowledgedAfter(back, 15_000);
       extra.firstWriteAfterMs = writer.firstAckAfter(back);
@@ -338,6 +351,10 @@ const pgOutage: Fault = {
       writer.stop();
       await writing;
       extra.havipdAlive = lab.havipds.every((x) => x.alive());
+      // A havipd that died is started again (as an operator would) to check what it had acknowledged.
+      const dead = lab.havipds.filter((x) => !x.alive());
+      for (const h of dead) await h.start();
+      extra.havipdRestarted = dead.length;
       extra.attempted = writer.attempted;
       extra.acknowledged = writer.acknowledged.length;
       extra.unavailable503 = writer.statuses.get(503) ?? 0;

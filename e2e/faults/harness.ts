@@ -331,8 +331,9 @@ export class FaultLab {
     }
     for (const m of MEMBER_NAMES) if (this.keepalivedPid(m) === null) await this.startKeepalived(m);
     await this.restoreWorkload();
-    const deadline = Date.now() + timeoutMs;
-    let repaired = false;
+    const started = Date.now();
+    const deadline = started + timeoutMs;
+    let repairs = 0;
     for (;;) {
       const holder = await this.healthyHolder();
       if (holder !== undefined) return holder;
@@ -342,21 +343,26 @@ export class FaultLab {
             `API holder ${String(await this.apiHolder())}; havipd log:\n${this.havipd.logTail(15)}`,
         );
       }
-      const holders = await this.addressHolders();
-      if (!repaired && Date.now() > deadline - timeoutMs / 2) {
-        repaired = true;
-        if (holders.length === 1 && holders[0] !== undefined) {
-          // What an operator does today when the network points at the wrong instance: announce by hand.
-          await this.lab()
-            .exec(holders[0], "arping", ["-U", "-i", "eth0", "-S", VIP, "-c", "3", "-W", "0.2", VIP])
-            .catch(() => undefined);
-        } else if (holders.length === 0) {
-          // Nobody has the address although keepalived runs (it was removed by hand): restart keepalived.
-          for (const m of MEMBER_NAMES) await this.startKeepalived(m);
-        }
+      // Repairs, as an operator makes them today, when the lab does not heal by itself: first the holder
+      // announces by hand (the network points elsewhere), then keepalived restarts on both members.
+      const waited = Date.now() - started;
+      if (repairs === 0 && waited > 4000) {
+        repairs++;
+        const holders = await this.addressHolders();
+        if (holders.length === 1 && holders[0] !== undefined) await this.announce(holders[0]);
+      } else if (repairs === 1 && waited > 10_000) {
+        repairs++;
+        for (const m of MEMBER_NAMES) await this.startKeepalived(m);
       }
       await sleep(250);
     }
+  }
+
+  /** A gratuitous ARP for the HAVIP from a member (what an operator sends by hand). */
+  async announce(member: Member): Promise<void> {
+    await this.lab()
+      .exec(member, "arping", ["-U", "-i", "eth0", "-S", VIP, "-c", "3", "-W", "0.2", VIP])
+      .catch(() => undefined);
   }
 
   /** The responders in vm-a and vm-b and the prober in vm-c, (re)started where they do not run. */

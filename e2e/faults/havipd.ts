@@ -2,7 +2,7 @@
 // the root namespace, log appended to a file in its data directory. A handle works for a havipd this suite
 // started and for one that scripts/run.sh started (known by its pid file): faults signal it by pid.
 import { spawn } from "node:child_process";
-import { closeSync, openSync, readFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -106,6 +106,7 @@ export class Havipd {
 
   /** Starts this havipd (again); resolves once its API is healthy. */
   async start(timeoutMs = 30_000): Promise<void> {
+    mkdirSync(this.options.dataDir, { recursive: true, mode: 0o700 });
     const fd = openSync(this.logFile, "a");
     const child = spawn(process.execPath, Havipd.args(this.options), {
       stdio: ["ignore", fd, fd],
