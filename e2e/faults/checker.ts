@@ -103,7 +103,7 @@ export interface CheckerSources {
 export interface ObserveOptions {
   /** How long everything must be right before the observation stops (default 2 s). */
   stableMs?: number;
-  /** The longest observation after the fault's end (default 10 s). */
+  /** The longest observation (default 10 s), from the fault's end or, if it was marked earlier, from now. */
   maxMs?: number;
   /** The shortest observation after the fault's end (default stableMs). */
   minMs?: number;
@@ -155,14 +155,16 @@ export class FaultWindow {
   async observe(options: ObserveOptions = {}): Promise<Measurement & { observedMs: number }> {
     this.faultEnded();
     const endedAt = this.endedAt ?? Date.now();
+    // A fault that marked its end early and went on checking things is observed from now on all the same.
+    const from = Date.now();
     const stableMs = options.stableMs ?? 2000;
     const maxMs = options.maxMs ?? 10_000;
     const minMs = options.minMs ?? stableMs;
     for (;;) {
       await sleep(100);
       const now = Date.now();
-      if (now - endedAt >= maxMs) break;
-      if (now - endedAt >= minMs && settled(this.timeline(), endedAt, now, stableMs)) break;
+      if (now - from >= maxMs) break;
+      if (now - from >= minMs && settled(this.timeline(), endedAt, now, stableMs)) break;
     }
     // Answers to the last probes may still be on the way: wait for them before measuring.
     await sleep(300);
