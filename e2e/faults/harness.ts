@@ -268,11 +268,18 @@ export class FaultLab {
 
   /** kill -9 of the member's keepalived, its VRRP process included (the address stays where it is). */
   async killKeepalived(member: Member): Promise<void> {
-    const pids = [this.keepalivedPid(member)];
+    // The parent is frozen first (it would respawn its VRRP process, which withdraws the address as it
+    // starts), then the VRRP process dies (it would get SIGTERM from its parent's death and withdraw the
+    // address too), then the parent.
+    const parent = this.keepalivedPid(member);
     const vrrpPidFile = join(this.faultsDir, `${member}-keepalived-vrrp.pid`);
-    if (existsSync(vrrpPidFile)) pids.push(Number(readFileSync(vrrpPidFile, "utf8").trim()));
-    for (const pid of pids) if (pid !== null && pid > 0) signal(pid, "SIGKILL");
-    for (const pid of pids) if (pid !== null && pid > 0) await waitGone(pid, 5000);
+    const vrrp = existsSync(vrrpPidFile) ? Number(readFileSync(vrrpPidFile, "utf8").trim()) : null;
+    if (parent !== null) signal(parent, "SIGSTOP");
+    for (const pid of [vrrp, parent]) {
+      if (pid === null || pid <= 0) continue;
+      signal(pid, "SIGKILL");
+      await waitGone(pid, 5000);
+    }
     for (const suffix of ["keepalived.pid", "keepalived-vrrp.pid"]) {
       rmSync(join(this.faultsDir, `${member}-${suffix}`), { force: true });
     }
