@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { TestContext } from "node:test";
 import { rootOnly } from "../fabric-lab/helpers.ts";
-import { assertNothingLeft, eventually, livePids } from "../lab/helpers.ts";
+import { assertNothingLeft, eventually, livePids, processesInNamespaces } from "../lab/helpers.ts";
 import { boundsBroken, summary } from "./bounds.ts";
 import { FAULTS, type Fault, type FaultResult } from "./faults.ts";
 import { FaultLab } from "./harness.ts";
@@ -38,7 +38,11 @@ function faultRunner(lab: FaultLab): (t: TestContext, fault: Fault, random?: () 
 /** Takes the lab down and checks that nothing of it is left (namespaces, links, processes). */
 async function downAndCheck(lab: FaultLab): Promise<void> {
   await lab.down();
-  // Every namespace the lab ever had (a reboot remakes them): no process may still live in any of them.
+  // Every namespace the lab ever had (a reboot remakes them): no process may still live in any of them. A
+  // process killed a moment ago may still be on its way out: a few seconds' grace, then the real check.
+  await eventually("the lab's processes to exit", 5000, () =>
+    Promise.resolve(processesInNamespaces(lab.seenNamespaces.values()).length === 0 ? true : undefined),
+  ).catch(() => undefined);
   assertNothingLeft(lab.prefix, lab.seenNamespaces, []);
   // Killed processes may take a moment to be reaped.
   const left = await eventually("every process of the lab to exit", 5000, () => {
