@@ -36,6 +36,8 @@ export const DROP_REASONS = [
   "neighbour-unresolved",
   // MTU (appended, so that the codes above stay what they were)
   "too-big",
+  // per-vNIC policing of ARP and broadcast (appended)
+  "rate-limited",
 ] as const;
 
 export type DropReason = (typeof DROP_REASONS)[number];

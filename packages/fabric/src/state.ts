@@ -2,8 +2,10 @@
 // output buffers, the counters, and the fields of the frame being processed (a context reused for every frame,
 // so that processing allocates nothing).
 import { Actions, VERDICT } from "./actions.ts";
+import { ClaimDenials } from "./claim-denials.ts";
 import type { Clock } from "./clock.ts";
 import { PipelineCounters } from "./counters.ts";
+import { DEFAULT_POLICING, Policers, type PolicingConfig } from "./policers.ts";
 import { DROP_REASONS } from "./reasons.ts";
 import { NeighbourCache } from "./stages/neighbours.ts";
 import type { Tables, VnicEntry } from "./tables.ts";
@@ -20,6 +22,8 @@ export interface PipelineConfig {
   neighbourCacheSize: number;
   /** Minimum time between two ARP requests the fabric sends for the same internet next hop. */
   neighbourRequestIntervalMs: number;
+  /** Per-vNIC limits on ARP and broadcast/multicast frames (`rate-limited`); null: not policed. */
+  policing: PolicingConfig | null;
 }
 
 export const DEFAULT_PIPELINE_CONFIG: PipelineConfig = Object.freeze({
@@ -27,6 +31,7 @@ export const DEFAULT_PIPELINE_CONFIG: PipelineConfig = Object.freeze({
   verifyTransportChecksums: true,
   neighbourCacheSize: 256,
   neighbourRequestIntervalMs: 1000,
+  policing: DEFAULT_POLICING,
 });
 
 /** The largest frame the fabric handles (a VXLAN datagram cannot carry more). */
@@ -45,6 +50,10 @@ export class PipelineState {
   readonly out = new Actions();
   readonly counters = new PipelineCounters(DROP_REASONS.length);
   readonly neighbours: NeighbourCache;
+  /** Each vNIC's policing buckets, by vNIC id (they outlive recompiles). */
+  readonly policers = new Policers();
+  /** Which denied claims are reported and which only counted (claim-denials.ts). */
+  readonly denials = new ClaimDenials();
   /** Output buffer for a forwarded frame that needs rewriting. */
   readonly frameOut = new Uint8Array(MAX_FRAME_LEN);
   /** Output buffer for a frame the fabric generates (ARP replies and requests). */
