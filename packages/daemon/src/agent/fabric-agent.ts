@@ -10,6 +10,7 @@ import {
   keepFabricWarm,
   warmUpFabric,
   type Observation,
+  type PolicingConfig,
   type ReceiveModeration,
   type VxlanPortSetOptions,
 } from "@havip/fabric";
@@ -41,6 +42,8 @@ export interface FabricAgentOptions {
   observationDelayMs?: number;
   /** Receive moderation of the VXLAN socket and every veth attachment's socket (off when absent). */
   receiveModeration?: ReceiveModeration;
+  /** The fabric's per-vNIC policing (FabricOptions.policing): its defaults when absent, null: off. */
+  policing?: PolicingConfig | null;
 }
 
 export interface FabricAgent {
@@ -55,7 +58,7 @@ export async function startFabricAgent(options: FabricAgentOptions): Promise<Fab
   // Optimise the announcement path before the first real failover, and keep it in the CPU's caches between
   // failovers (a holder change is rare, see warm-up.ts).
   warmUpFabric();
-  const fabric = new Fabric();
+  const fabric = new Fabric(undefined, options.policing === undefined ? {} : { policing: options.policing });
   let set: VxlanPortSet | null = null;
   let bound: { address: string; port: number } | null = null;
   if (options.vxlan !== null) {

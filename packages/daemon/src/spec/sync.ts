@@ -14,6 +14,7 @@ import type { InternetSpec, NetworkSpec, Observation, SpecChange } from "@havip/
 import type { Logger } from "pino";
 import { ChangeCompiler } from "./compile.ts";
 import { loadNetworkSpec, type FabricLocal } from "./load.ts";
+import { ClaimDeniedLogLimiter } from "./log-limiter.ts";
 
 /**
  * What the sync drives: the in-process `Fabric` (changes applied when the call returns, SpecError thrown), or
@@ -238,6 +239,11 @@ export async function startSpecSync(
   };
   // Log lines carry every id involved; they are written in the order observed (lookups may wait on the store).
   let logging: Promise<void> = Promise.resolve();
+  const deniedLines = new ClaimDeniedLogLimiter({
+    flush: (line) => {
+      log(line);
+    },
+  });
   const log = (o: Observation) => {
     const line = async () => {
       const havip = { havipId: o.havipId, ...(await ids.havip(o.havipId)) };
@@ -270,12 +276,24 @@ export async function startSpecSync(
             "holder released",
           );
           break;
-        case "claim-denied":
+        case "claim-denied": {
+          // Rate-limited (log-limiter.ts): a flood of forged announcements is a few lines with their counts.
+          const shown = deniedLines.admit(o);
+          if (shown === null) break;
+          const suppressed = shown.suppressed === undefined ? {} : { suppressed: shown.suppressed };
           logger.warn(
-            { ...havip, vnicId: o.vnicId, instanceId: await ids.instanceOf(o.vnicId), reason: o.reason, at },
+            {
+              ...havip,
+              vnicId: o.vnicId,
+              instanceId: await ids.instanceOf(o.vnicId),
+              reason: o.reason,
+              at,
+              ...suppressed,
+            },
             "claim denied",
           );
           break;
+        }
       }
     };
     logging = logging.then(line).catch((e: unknown) => {
@@ -347,6 +365,7 @@ export async function startSpecSync(
       } while (recording.size > 0 || seenLogs !== logging);
     },
     stop() {
+      deniedLines.close();
       clearTimeout(batchTimer);
       unsubscribe();
       stopObserving();
