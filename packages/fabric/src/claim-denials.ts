@@ -7,12 +7,15 @@ import type { ClaimDenialReason } from "./reasons.ts";
 
 export const DENIAL_WINDOW_MS = 1000;
 
-const REASONS: readonly ClaimDenialReason[] = [
-  "spoofed-source-mac",
-  "claim-wrong-subnet",
-  "claim-not-member",
-  "storm-guarded",
-];
+// Every denial reason has its slots (a Record, so that a new reason cannot be forgotten here).
+const REASON_INDEX: Readonly<Record<ClaimDenialReason, number>> = {
+  "spoofed-source-mac": 0,
+  "claim-wrong-subnet": 1,
+  "claim-not-member": 2,
+  "storm-guarded": 3,
+  "claim-contested": 4,
+};
+const REASONS = Object.keys(REASON_INDEX) as ClaimDenialReason[];
 // Slots per reason in a pair's state: [window start, last denial at, suppressed].
 const SLOTS = 3;
 const NO_WINDOW = Number.NEGATIVE_INFINITY;
@@ -52,7 +55,7 @@ export class ClaimDenials {
       for (let r = 0; r < REASONS.length; r++) w[r * SLOTS + 2] = 0;
       byVnic.set(vnicId, w);
     }
-    const i = REASONS.indexOf(reason) * SLOTS;
+    const i = REASON_INDEX[reason] * SLOTS;
     const start = w[i]!;
     if (now >= start && now - start < this.windowMs) {
       w[i + 1] = now;

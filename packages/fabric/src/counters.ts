@@ -4,7 +4,7 @@
 
 /** Per-HAVIP statistics (carried across recompiles). */
 export class HaVipStats {
-  private readonly v = new Float64Array(6);
+  private readonly v = new Float64Array(12);
   /** Frames delivered to the holder because they were addressed to the HAVIP (its MAC, IP or EIP). */
   get delivered(): number {
     return this.v[0]!;
@@ -43,6 +43,48 @@ export class HaVipStats {
   }
   set fenced(x: number) {
     this.v[5] = x;
+  }
+  /** Verification rounds completed (probes sent, answers weighed). */
+  get verifications(): number {
+    return this.v[6]!;
+  }
+  set verifications(x: number) {
+    this.v[6] = x;
+  }
+  /** Probe frames sent (one per candidate vNIC per round). */
+  get probesSent(): number {
+    return this.v[7]!;
+  }
+  set probesSent(x: number) {
+    this.v[7] = x;
+  }
+  /** Probe answers received from vNICs that may claim the HAVIP. */
+  get probeAnswers(): number {
+    return this.v[8]!;
+  }
+  set probeAnswers(x: number) {
+    this.v[8] = x;
+  }
+  /** Holder changes made by verification (the holder was silent and another vNIC had the address). */
+  get verifiedChanges(): number {
+    return this.v[9]!;
+  }
+  set verifiedChanges(x: number) {
+    this.v[9] = x;
+  }
+  /** Holders released because nobody answered (withdrawn). */
+  get withdrawals(): number {
+    return this.v[10]!;
+  }
+  set withdrawals(x: number) {
+    this.v[10] = x;
+  }
+  /** Announcements by another claimant ignored while the HAVIP was contested (flap damping). */
+  get contestDamped(): number {
+    return this.v[11]!;
+  }
+  set contestDamped(x: number) {
+    this.v[11] = x;
   }
   copyFrom(other: HaVipStats): void {
     this.v.set(other.v);

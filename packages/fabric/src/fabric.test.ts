@@ -145,6 +145,7 @@ describe("spec changes while traffic flows", () => {
       havipId: HAVIP.id,
       previousVnicId: VM.A.id,
       generation: 1,
+      reason: "spec",
       at: h.clock.now(),
     });
     h.port(VM.B.port).inject(gratuitousArp({ mac: VM.B.mac, ip: HAVIP.ip }));

@@ -16,6 +16,13 @@ import { DEFAULT_PIPELINE_CONFIG, type PipelineConfig } from "./state.ts";
 import { applyHolderUpserts, holderOnlyUpserts } from "./holder-updates.ts";
 import { HaVipRuntime, compileSpec, type Release, type Tables, type VnicEntry } from "./tables.ts";
 import { FrameTap, addressFilter, portFilter, type CaptureTarget, type TapPort } from "./taps.ts";
+import {
+  DEFAULT_VERIFICATION,
+  Verification,
+  checkVerificationOptions,
+  type VerificationOptions,
+  type VerificationOutcome,
+} from "./verification.ts";
 
 export interface FabricOptions {
   /** Defaults to the system clock. A manual clock makes the fabric deterministic. */
@@ -40,6 +47,19 @@ export interface FabricOptions {
    * `clock` when one is injected. Read only for ARP frames (on arrival) and holder changes.
    */
   latencyClock?: () => number;
+  /**
+   * Holder verification (verification.ts): probes that ask which vNICs have each HAVIP's address, periodically and
+   * whenever a holder comes from elsewhere. `true`: the defaults; an object: some of them changed. Needs a clock
+   * with timers (the system clock, or a manual clock in tests). Off by default, so that a fabric in a test sends
+   * nothing it was not asked to.
+   */
+  verification?: boolean | Partial<VerificationOptions>;
+  /**
+   * Flap detection: this many holder changes within `flapWindowMs` among two or more vNICs make a HAVIP contested
+   * (default 4 in 2000 ms; 0 turns it off).
+   */
+  flapChanges?: number;
+  flapWindowMs?: number;
   /**
    * Called when an observer throws. The data plane carries on either way; by default the error is rethrown
    * from a microtask, outside the frame's processing, so that it is not lost.
@@ -78,6 +98,14 @@ export interface PortCounters {
 export interface HaVipCounters {
   holderVnicId: string | null;
   generation: number;
+  /** Several vNICs hold the address at once (split brain); null otherwise. */
+  contest: { since: number; claimants: string[] } | null;
+  verifications: number;
+  probesSent: number;
+  probeAnswers: number;
+  verifiedChanges: number;
+  withdrawals: number;
+  contestDamped: number;
   delivered: number;
   claims: number;
   holderChanges: number;
@@ -117,6 +145,15 @@ export interface Holder {
   generation: number;
   /** When this holder took the address (clock time). */
   since: number;
+}
+
+/** A HAVIP's holder state as the fabric knows it (for a control plane that (re)connects). */
+export interface HolderState {
+  havipId: string;
+  holderVnicId: string | null;
+  generation: number;
+  since: number;
+  contest: { since: number; claimants: string[] } | null;
 }
 
 export type VerdictName = "none" | "forwarded" | "flooded" | "replied" | "consumed" | "dropped";
@@ -176,6 +213,7 @@ export class Fabric {
     });
     this.scheduleDenialFlush();
   };
+  private readonly verification: Verification | null = null;
   private wakeQueued = false;
   private readonly runWakeListener = (): void => {
     this.wakeQueued = false;
@@ -206,9 +244,12 @@ export class Fabric {
       neighbourCacheSize: options.neighbourCacheSize ?? DEFAULT_PIPELINE_CONFIG.neighbourCacheSize,
       neighbourRequestIntervalMs:
         options.neighbourRequestIntervalMs ?? DEFAULT_PIPELINE_CONFIG.neighbourRequestIntervalMs,
+      flapChanges: options.flapChanges ?? DEFAULT_PIPELINE_CONFIG.flapChanges,
+      flapWindowMs: options.flapWindowMs ?? DEFAULT_PIPELINE_CONFIG.flapWindowMs,
       policing: policing === null ? null : { ...policing },
     };
-    this.timerClock = "setTimer" in this.clock ? (this.clock as TimerClock) : null;
+    this.timerClock =
+      typeof (this.clock as Partial<TimerClock>).setTimer === "function" ? (this.clock as TimerClock) : null;
     this.spec = new SpecState(spec);
     const result = compileSpec(this.spec, new Map(), this.clock.now());
     if (!result.ok) throw new SpecError(result.problems);
@@ -218,6 +259,29 @@ export class Fabric {
     const injected = options.clock;
     this.latencyClock = options.latencyClock ?? (injected === undefined ? performanceNow : () => injected.now());
     this.pipeline.state.latencyClock = this.latencyClock;
+    if (options.verification !== undefined && options.verification !== false) {
+      const chosen: VerificationOptions = {
+        ...DEFAULT_VERIFICATION,
+        ...(options.verification === true ? {} : options.verification),
+      };
+      const problems = checkVerificationOptions(chosen);
+      if (problems.length > 0) throw new RangeError(problems.join("; "));
+      const clock = this.clock as Partial<TimerClock>;
+      if (typeof clock.setTimer !== "function") throw new TypeError("verification needs a clock with timers");
+      this.verification = new Verification(
+        {
+          state: this.pipeline.state,
+          send: (index, frame, len) => {
+            this.sendFrame(index, frame, len);
+          },
+          emit: (o) => {
+            this.emit(o);
+          },
+        },
+        this.clock as TimerClock,
+        chosen,
+      );
+    }
   }
 
   // ── the spec ────────────────────────────────────────────────────────────────────────────────────────────
@@ -279,6 +343,7 @@ export class Fabric {
         havipId: r.havipId,
         previousVnicId: r.previousVnicId,
         generation: r.generation,
+        reason: "spec",
         at,
       });
     }
@@ -321,6 +386,63 @@ export class Fabric {
     this.slots[index] = null;
     this.portIndex.delete(id);
     this.bindPorts();
+    // A holder whose port went away may be gone with it: ask at once who has its HAVIPs now.
+    if (this.verification !== null) {
+      const held: string[] = [];
+      for (const h of this.pipeline.state.tables.havips.values()) if (h.holder?.portId === id) held.push(h.id);
+      if (held.length > 0) this.verification.request(held);
+    }
+  }
+
+  /** Sends a frame the fabric made itself (outside any frame's processing) to the port at `index`. */
+  private sendFrame(index: number, frame: Uint8Array, len: number): void {
+    const slot = this.slots[index];
+    if (slot == null) return;
+    slot.counters.txFrames++;
+    slot.counters.txBytes += len;
+    if (this.taps.length !== 0) this.tap(index, frame, len);
+    try {
+      slot.port.send(frame, len);
+    } catch {
+      slot.counters.sendErrors++;
+    }
+  }
+
+  // ── verification ────────────────────────────────────────────────────────────────────────────────────────
+
+  /** Whether this fabric verifies holders (the `verification` option). */
+  get verifies(): boolean {
+    return this.verification !== null;
+  }
+
+  /**
+   * Asks who has each HAVIP's address (every HAVIP when `havipIds` is null) and resolves with each round's outcome;
+   * holder changes, releases and contests it finds are reported as observations as well. Unknown ids are left
+   * out. Rejects when verification is off.
+   */
+  verify(havipIds: readonly string[] | null = null): Promise<VerificationOutcome[]> {
+    if (this.verification === null) return Promise.reject(new Error("holder verification is off in this fabric"));
+    return this.verification.verify(havipIds);
+  }
+
+  /** Makes a verification round of each HAVIP (every one when null) due now, without waiting for it. */
+  requestVerification(havipIds: readonly string[] | null = null): void {
+    this.verification?.request(havipIds);
+  }
+
+  /** Every HAVIP's holder, generation and contest, as this fabric knows them. */
+  holderStates(): HolderState[] {
+    const out: HolderState[] = [];
+    for (const [havipId, rt] of this.runtimes) {
+      out.push({
+        havipId,
+        holderVnicId: rt.holderVnicId,
+        generation: rt.generation,
+        since: rt.holderSince,
+        contest: rt.contest === null ? null : { since: rt.contest.since, claimants: [...rt.contest.claimants] },
+      });
+    }
+    return out;
   }
 
   /** Processes a frame as if port `portId` had received it (the port must be attached). */
@@ -527,6 +649,13 @@ export class Fabric {
       havips[id] = {
         holderVnicId: rt.holderVnicId,
         generation: rt.generation,
+        contest: rt.contest === null ? null : { since: rt.contest.since, claimants: [...rt.contest.claimants] },
+        verifications: st.verifications,
+        probesSent: st.probesSent,
+        probeAnswers: st.probeAnswers,
+        verifiedChanges: st.verifiedChanges,
+        withdrawals: st.withdrawals,
+        contestDamped: st.contestDamped,
         delivered: st.delivered,
         claims: st.claims,
         holderChanges: st.holderChanges,
@@ -562,8 +691,9 @@ export class Fabric {
     return this.pipeline.state.neighbours.entries();
   }
 
-  /** Detaches every port (and stops the timer of the denied claims' reports). */
+  /** Stops verification and the timer of the denied claims' reports, and detaches every port. */
   close(): void {
+    this.verification?.stop();
     for (const slot of this.slots) if (slot !== null) this.detachPort(slot.port.id);
     this.denialFlush?.cancel();
     this.denialFlush = null;

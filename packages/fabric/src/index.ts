@@ -6,11 +6,14 @@ export { keepFabricWarm, warmUpFabric } from "./warm-up.ts";
 export type { FabricWarmth, KeepWarmOptions } from "./warm-up.ts";
 export { CPU_SLICE_MAX_US, CPU_SLICE_MIN_US, checkCpuSliceUs, cpuSliceUs, setCpuSlice } from "./cpu-slice.ts";
 export type { CpuSliceResult } from "./cpu-slice.ts";
+export { DEFAULT_VERIFICATION } from "./verification.ts";
+export type { VerificationOptions, VerificationOutcome } from "./verification.ts";
 export type {
   FabricCounters,
   FabricOptions,
   HaVipCounters,
   Holder,
+  HolderState,
   Outcome,
   PortCounters,
   VerdictName,
@@ -23,7 +26,17 @@ export type { HistogramSnapshot } from "./counters.ts";
 export { carriesAddress } from "./taps.ts";
 export type { CaptureTarget } from "./taps.ts";
 export { systemClock } from "./clock.ts";
-export type { ClaimDenied, HolderChanged, HolderReleased, Observation, ObservationListener } from "./observations.ts";
+export type {
+  ClaimDenied,
+  ContestEnded,
+  ContestStarted,
+  HolderChangeReason,
+  HolderChanged,
+  HolderReleaseReason,
+  HolderReleased,
+  Observation,
+  ObservationListener,
+} from "./observations.ts";
 export { DROP_REASONS } from "./reasons.ts";
 export type { ClaimDenialReason, DropReason } from "./reasons.ts";
 export { emptySpec } from "./spec.ts";

@@ -2,25 +2,59 @@
 // control plane). Plain JSON-serialisable data; `at` is the injected clock's time in milliseconds.
 import type { ClaimDenialReason } from "./reasons.ts";
 
-/** A valid announcement made `vnicId` the holder (DESIGN §2.2–2.3). Refreshes by the holder are not reported. */
+/**
+ * Why the holder changed: `announcement` — a valid announcement by the new holder (DESIGN §2.2–2.3);
+ * `verified` — verification found that the new holder has the address (the old one was silent, or the spec named
+ * the same generation with another holder and this is the fabric's answer).
+ */
+export type HolderChangeReason = "announcement" | "verified";
+
+/** `vnicId` became the holder with a new generation (issued here: max seen + 1). Refreshes are not reported. */
 export interface HolderChanged {
   kind: "holder-changed";
   havipId: string;
   vnicId: string;
   previousVnicId: string | null;
   generation: number;
+  reason: HolderChangeReason;
   at: number;
 }
 
 /**
- * A holder lost the role because the spec changed under it (its vNIC was removed, or it left the member list).
- * The generation is not incremented: the next announcement starts the next generation.
+ * Why a holder lost the role: `withdrawn` — nobody answered verification for several rounds in a row (a new
+ * generation, with no holder); `spec` — the spec changed under it (its vNIC was removed, or it left the member
+ * list): the control plane made that change and records the release itself, so the generation is not incremented.
  */
+export type HolderReleaseReason = "withdrawn" | "spec";
+
 export interface HolderReleased {
   kind: "holder-released";
   havipId: string;
   previousVnicId: string;
   generation: number;
+  reason: HolderReleaseReason;
+  at: number;
+}
+
+/**
+ * Several vNICs hold the HAVIP's address at once (split brain, DESIGN §2.10): they answered the same probe, or
+ * claimed it in alternation. Reported when it starts and again when the claimants change. Meanwhile the fabric
+ * keeps `holderVnicId` rather than re-pointing on every claim.
+ */
+export interface ContestStarted {
+  kind: "contest-started";
+  havipId: string;
+  claimants: string[];
+  holderVnicId: string | null;
+  since: number;
+  at: number;
+}
+
+/** The contest is over: at most one vNIC answers for the address. */
+export interface ContestEnded {
+  kind: "contest-ended";
+  havipId: string;
+  since: number;
   at: number;
 }
 
@@ -41,6 +75,6 @@ export interface ClaimDenied {
   suppressed?: number;
 }
 
-export type Observation = HolderChanged | HolderReleased | ClaimDenied;
+export type Observation = HolderChanged | HolderReleased | ClaimDenied | ContestStarted | ContestEnded;
 
 export type ObservationListener = (observation: Observation) => void;

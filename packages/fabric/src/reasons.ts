@@ -36,6 +36,8 @@ export const DROP_REASONS = [
   "neighbour-unresolved",
   // MTU (appended, so that the codes above stay what they were)
   "too-big",
+  // verification (appended)
+  "claim-contested",
   // per-vNIC policing of ARP and broadcast (appended)
   "rate-limited",
 ] as const;
@@ -56,4 +58,5 @@ export function dropReasonOf(code: number): DropReason {
 }
 
 /** Reasons a claim (announcement) can be denied for; a subset of the drop reasons. */
-export type ClaimDenialReason = "spoofed-source-mac" | "claim-wrong-subnet" | "claim-not-member" | "storm-guarded";
+export type ClaimDenialReason =
+  "spoofed-source-mac" | "claim-wrong-subnet" | "claim-not-member" | "storm-guarded" | "claim-contested";

@@ -92,6 +92,7 @@ describe("seed 001: a failover, step by step", () => {
         vnicId: VM.A.id,
         previousVnicId: null,
         generation: 1,
+        reason: "announcement",
         at: h.clock.now(),
       },
     ]);
@@ -161,6 +162,7 @@ describe("seed 001: a failover, step by step", () => {
       vnicId: VM.B.id,
       previousVnicId: VM.A.id,
       generation: 2,
+      reason: "announcement",
       at: h.clock.now(),
     });
     d = onlyDelivery(h);

@@ -22,6 +22,9 @@ export interface PipelineConfig {
   neighbourCacheSize: number;
   /** Minimum time between two ARP requests the fabric sends for the same internet next hop. */
   neighbourRequestIntervalMs: number;
+  /** Holder changes within `flapWindowMs` that make a HAVIP contested when two or more vNICs took turns; 0: off. */
+  flapChanges: number;
+  flapWindowMs: number;
   /** Per-vNIC limits on ARP and broadcast/multicast frames (`rate-limited`); null: not policed. */
   policing: PolicingConfig | null;
 }
@@ -31,6 +34,8 @@ export const DEFAULT_PIPELINE_CONFIG: PipelineConfig = Object.freeze({
   verifyTransportChecksums: true,
   neighbourCacheSize: 256,
   neighbourRequestIntervalMs: 1000,
+  flapChanges: 4,
+  flapWindowMs: 2000,
   policing: DEFAULT_POLICING,
 });
 

@@ -86,6 +86,27 @@ export class VnicEntry {
   }
 }
 
+/** A verification round under way: who was asked, and who answered that they have the address. */
+export interface ProbeRound {
+  startedAt: number;
+  /** When its answers are weighed. */
+  endsAt: number;
+  /** vNIC ids asked. */
+  asked: string[];
+  /** vNIC ids that answered (may claim the HAVIP, answered from their own port). */
+  answered: Set<string>;
+}
+
+/** A HAVIP held by several vNICs at once (split brain), as long as it lasts. */
+export interface Contest {
+  since: number;
+  /** vNIC ids seen holding the address at once (answering a probe, or claiming in alternation). */
+  claimants: string[];
+}
+
+/** Holder changes remembered per HAVIP for flap detection. */
+export const RECENT_CHANGES = 8;
+
 /** Holder state of one HAVIP; survives recompiles. */
 export class HaVipRuntime {
   holderVnicId: string | null;
@@ -95,6 +116,24 @@ export class HaVipRuntime {
   stormWindowChanges = 0;
   stormReported = false;
   readonly stats = new HaVipStats();
+  // Verification (verification.ts).
+  /** When the next round is due (clock time); 0: as soon as possible. */
+  nextProbeAt = 0;
+  probe: ProbeRound | null = null;
+  /** Another round was asked for while one was under way (its answers may predate the reason). */
+  probeAgain = false;
+  /** Consecutive rounds in which nobody answered while there was a holder. */
+  missedRounds = 0;
+  /**
+   * The spec named a holder with the generation the fabric has, but another vNIC: the next round's outcome is
+   * issued as a new generation even when it confirms the fabric's holder, so that both sides converge.
+   */
+  conflict = false;
+  contest: Contest | null = null;
+  /** Last announcement time by vNIC id (the most recent announcer wins a contest the holder is not part of). */
+  readonly claimedAt = new Map<string, number>();
+  /** The last holder changes, oldest first (flap detection). */
+  readonly recentChanges: { at: number; vnicId: string }[] = [];
   constructor(holderVnicId: string | null, generation: number, holderSince: number) {
     this.holderVnicId = holderVnicId;
     this.generation = generation;
@@ -105,17 +144,42 @@ export class HaVipRuntime {
    * Takes the spec's holder and generation when the spec knows a newer one than this runtime (e.g. observed by
    * another fabric, or issued by the control plane): as a fresh runtime would start, statistics kept. Returns
    * whether it did. A compile applies it to a copy (a failed compile changes nothing), holder-only upserts in place.
+   * A holder taken from elsewhere is verified before it is trusted: the next round is due at once.
    */
   adopt(h: HaVipSpec, now: number): boolean {
     const generation = h.generation ?? 0;
+    const holder = h.holderVnicId ?? null;
+    if (generation === this.generation && generation > 0 && holder !== this.holderVnicId) {
+      this.conflict = true;
+      this.nextProbeAt = 0;
+      return false;
+    }
     if (generation <= this.generation) return false;
-    this.holderVnicId = h.holderVnicId ?? null;
+    this.holderVnicId = holder;
     this.generation = generation;
     this.holderSince = now;
     this.stormWindowStart = Number.NEGATIVE_INFINITY;
     this.stormWindowChanges = 0;
     this.stormReported = false;
+    this.missedRounds = 0;
+    this.conflict = false;
+    this.nextProbeAt = 0;
     return true;
+  }
+
+  /** Carries the verification state of `prev` over to this runtime (a copy made by a compile). */
+  carryFrom(prev: HaVipRuntime): void {
+    this.stats.copyFrom(prev.stats);
+    this.probe = prev.probe;
+    this.probeAgain = prev.probeAgain;
+    this.contest = prev.contest;
+    for (const [id, at] of prev.claimedAt) this.claimedAt.set(id, at);
+    this.recentChanges.push(...prev.recentChanges);
+  }
+
+  /** Remembers a holder change for flap detection. */
+  noteChange(at: number, vnicId: string): void {
+    if (this.recentChanges.push({ at, vnicId }) > RECENT_CHANGES) this.recentChanges.shift();
   }
 }
 
@@ -412,7 +476,16 @@ function runtimeFor(h: HaVipSpec, prev: HaVipRuntime | undefined, now: number): 
   // A newer holder in the spec is adopted on a new object, so that a failed compile leaves the previous
   // runtime untouched; statistics carry over.
   const rt = new HaVipRuntime(prev.holderVnicId, prev.generation, prev.holderSince);
-  if (!rt.adopt(h, now)) return prev;
-  rt.stats.copyFrom(prev.stats);
+  rt.nextProbeAt = prev.nextProbeAt;
+  rt.missedRounds = prev.missedRounds;
+  if (!rt.adopt(h, now)) {
+    // An equal generation naming another holder marks the conflict on the copy: keep the mark on the original.
+    if (rt.conflict) {
+      prev.conflict = true;
+      prev.nextProbeAt = 0;
+    }
+    return prev;
+  }
+  rt.carryFrom(prev);
   return rt;
 }

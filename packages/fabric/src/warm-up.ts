@@ -72,8 +72,11 @@ class Scratch {
   // The system clock (as a live fabric has), so the storm guard and the policing (on, so that its code is warm
   // too) are set out of reach; small integers like the defaults, so that V8 sees the same field types as in a
   // live fabric's configuration.
+  // Its holders change in alternation all the time: a flap window below zero lets flap detection run (and be
+  // optimised) without ever finding a contest.
   readonly fabric = new Fabric(scratchSpec(), {
     maxHolderChangesPerSecond: 1_000_000_000,
+    flapWindowMs: -1,
     policing: {
       arpPerSecond: 1_000_000_000,
       arpBurst: 1_000_000_000,

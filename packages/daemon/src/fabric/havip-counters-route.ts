@@ -18,6 +18,14 @@ export interface HaVipCountersView {
   deniedClaims: number;
   stormGuarded: number;
   fenced: number;
+  /** Verification rounds, the probes they sent and the answers they got (cost and health of verification). */
+  verifications: number;
+  probesSent: number;
+  probeAnswers: number;
+  /** Holder changes verification made, holders it released, claims ignored while contested. */
+  verifiedChanges: number;
+  withdrawals: number;
+  contestDamped: number;
   /** When the fabric took the snapshot (ISO 8601). */
   at: string;
 }
@@ -33,13 +41,19 @@ async function callerOf(service: ControlService, header: string | undefined): Pr
 }
 
 /** A HAVIP the fabric has not compiled yet (created a moment ago) has counted nothing. */
-const ZERO: Omit<HaVipCounters, "holderVnicId" | "generation"> = {
+const ZERO: Omit<HaVipCounters, "holderVnicId" | "generation" | "contest"> = {
   delivered: 0,
   claims: 0,
   holderChanges: 0,
   deniedClaims: 0,
   stormGuarded: 0,
   fenced: 0,
+  verifications: 0,
+  probesSent: 0,
+  probeAnswers: 0,
+  verifiedChanges: 0,
+  withdrawals: 0,
+  contestDamped: 0,
 };
 
 export function registerHaVipCountersRoute(app: ApiServer, runtime: FabricRuntime, service: ControlService): void {
@@ -61,6 +75,12 @@ export function registerHaVipCountersRoute(app: ApiServer, runtime: FabricRuntim
         deniedClaims: c?.deniedClaims ?? ZERO.deniedClaims,
         stormGuarded: c?.stormGuarded ?? ZERO.stormGuarded,
         fenced: c?.fenced ?? ZERO.fenced,
+        verifications: c?.verifications ?? ZERO.verifications,
+        probesSent: c?.probesSent ?? ZERO.probesSent,
+        probeAnswers: c?.probeAnswers ?? ZERO.probeAnswers,
+        verifiedChanges: c?.verifiedChanges ?? ZERO.verifiedChanges,
+        withdrawals: c?.withdrawals ?? ZERO.withdrawals,
+        contestDamped: c?.contestDamped ?? ZERO.contestDamped,
         at: new Date(Math.round(fabric.at)).toISOString(),
       };
     },

@@ -2,14 +2,14 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { arpFrame, arpReply, arpRequest, gratuitousArp } from "@havip/testkit";
-import { HAVIP, ROUTER_MAC, VM, harness } from "../test-support.ts";
+import { HAVIP, VM, harness } from "../test-support.ts";
 
 describe("announcements", () => {
   it("accepts a gratuitous ARP reply (arping -A) and a unicast ARP reply with the HAVIP as sender", () => {
     const h = harness();
     h.port(VM.A.port).inject(gratuitousArp({ mac: VM.A.mac, ip: HAVIP.ip, op: "reply" }));
     assert.equal(h.fabric.holderOf(HAVIP.id)?.vnicId, VM.A.id);
-    h.port(VM.B.port).inject(arpReply({ mac: VM.B.mac, ip: HAVIP.ip, targetMac: ROUTER_MAC, targetIp: "10.0.1.1" }));
+    h.port(VM.B.port).inject(arpReply({ mac: VM.B.mac, ip: HAVIP.ip, targetMac: VM.C.mac, targetIp: VM.C.ip }));
     assert.equal(h.fabric.holderOf(HAVIP.id)?.vnicId, VM.B.id);
     // A unicast announcement is taken in, not flooded.
     assert.equal(h.fabric.lastOutcome().verdict, "consumed");
@@ -146,8 +146,8 @@ describe("announcements", () => {
     assert.equal(h.fabric.counters().drops["storm-guarded"], 4);
   });
 
-  it("is generous by default: a flapping pair well above keepalived's rates changes holder every time", () => {
-    const h = harness();
+  it("is generous by default: without flap detection a pair well above keepalived's rates changes holder every time", () => {
+    const h = harness(undefined, { flapChanges: 0 });
     for (let i = 0; i < 20; i++) {
       const vm = i % 2 === 0 ? VM.A : VM.B;
       h.port(vm.port).inject(gratuitousArp({ mac: vm.mac, ip: HAVIP.ip }));
@@ -155,5 +155,36 @@ describe("announcements", () => {
     }
     assert.equal(h.fabric.counters().havips[HAVIP.id]?.holderChanges, 20);
     assert.equal(h.fabric.counters().havips[HAVIP.id]?.stormGuarded, 0);
+  });
+
+  it("marks a HAVIP contested when claims alternate faster than failovers, and then keeps the holder", () => {
+    const h = harness();
+    for (let i = 0; i < 20; i++) {
+      const vm = i % 2 === 0 ? VM.A : VM.B;
+      h.port(vm.port).inject(gratuitousArp({ mac: vm.mac, ip: HAVIP.ip }));
+      h.clock.advance(50);
+    }
+    const c = h.fabric.counters().havips[HAVIP.id]!;
+    assert.equal(c.holderChanges, 4, "the fourth change within 2 s makes it contested");
+    assert.equal(c.contestDamped, 8, "vm-A's claims after the fourth change (vm-B's are refreshes)");
+    assert.equal(c.stormGuarded, 0);
+    assert.deepEqual(c.contest?.claimants, [VM.A.id, VM.B.id]);
+    assert.equal(h.fabric.holderOf(HAVIP.id)?.vnicId, VM.B.id, "the holder of the fourth change stays");
+    const started = h.observations.filter((o) => o.kind === "contest-started");
+    assert.equal(started.length, 1);
+    assert.equal(h.fabric.counters().drops["claim-contested"], 8);
+    // The holder's own refreshes still pass.
+    h.port(VM.B.port).inject(gratuitousArp({ mac: VM.B.mac, ip: HAVIP.ip }));
+    assert.equal(h.fabric.lastOutcome().verdict, "flooded");
+  });
+
+  it("does not call an ordinary failover and failback contested", () => {
+    const h = harness();
+    for (const vm of [VM.A, VM.B, VM.A]) {
+      h.port(vm.port).inject(gratuitousArp({ mac: vm.mac, ip: HAVIP.ip }));
+      h.clock.advance(100);
+    }
+    assert.equal(h.fabric.counters().havips[HAVIP.id]?.contest, null);
+    assert.equal(h.fabric.holderOf(HAVIP.id)?.vnicId, VM.A.id);
   });
 });

@@ -10,6 +10,7 @@ export const CLAIM = { CHANGED: 0, REFRESHED: 1, DENIED: 2 } as const;
 export type ClaimResult = (typeof CLAIM)[keyof typeof CLAIM];
 
 const STORM_GUARDED = dropCode("storm-guarded");
+const CONTESTED = dropCode("claim-contested");
 const STORM_WINDOW_MS = 1000;
 
 /**
@@ -26,11 +27,18 @@ export function announce(s: PipelineState, havip: HaVipEntry, vnic: VnicEntry): 
     return CLAIM.DENIED;
   }
   const rt = havip.runtime;
+  const now = s.now();
+  rt.claimedAt.set(vnic.id, now);
   if (havip.holder === vnic) {
     rt.stats.claims++;
     return CLAIM.REFRESHED;
   }
-  const now = s.now();
+  if (rt.contest !== null && havip.holder !== null) {
+    // Split brain: the claimants take turns; keep the holder (verification moves it if it goes silent).
+    rt.stats.contestDamped++;
+    denyClaim(s, havip, vnic, "claim-contested");
+    return CLAIM.DENIED;
+  }
   if (now - rt.stormWindowStart >= STORM_WINDOW_MS || now < rt.stormWindowStart) {
     rt.stormWindowStart = now;
     rt.stormWindowChanges = 0;
@@ -49,6 +57,8 @@ export function announce(s: PipelineState, havip: HaVipEntry, vnic: VnicEntry): 
   rt.holderSince = now;
   rt.stats.claims++;
   rt.stats.holderChanges++;
+  rt.missedRounds = 0;
+  rt.noteChange(now, vnic.id);
   // Re-pointed: the announcement's latency through the fabric (only frames that reached it as ARP carry a stamp).
   if (s.arrivedAt >= 0) s.counters.announceToRepoint.record((s.latencyClock() - s.arrivedAt) * 1000);
   s.out.observations.push({
@@ -57,15 +67,47 @@ export function announce(s: PipelineState, havip: HaVipEntry, vnic: VnicEntry): 
     vnicId: vnic.id,
     previousVnicId: previous === null ? null : previous.id,
     generation: rt.generation,
+    reason: "announcement",
     at: now,
   });
+  if (s.config.flapChanges > 0) detectFlapping(s, havip, now);
   return CLAIM.CHANGED;
+}
+
+/**
+ * Claims that alternate between vNICs faster than any failover does mean that several hold the address: when the
+ * last `flapChanges` holder changes all fell within `flapWindowMs` among two or more vNICs, the HAVIP is contested
+ * (claims by others are then damped). Verification ends the contest once only one vNIC answers.
+ */
+function detectFlapping(s: PipelineState, havip: HaVipEntry, now: number): void {
+  const rt = havip.runtime;
+  const n = s.config.flapChanges;
+  const changes = rt.recentChanges;
+  if (rt.contest !== null || changes.length < n) return;
+  const first = changes[changes.length - n]!;
+  if (now - first.at > s.config.flapWindowMs) return;
+  const claimants: string[] = [];
+  for (let i = changes.length - n; i < changes.length; i++) {
+    const id = changes[i]!.vnicId;
+    if (!claimants.includes(id)) claimants.push(id);
+  }
+  if (claimants.length < 2) return;
+  claimants.sort();
+  rt.contest = { since: now, claimants };
+  s.out.observations.push({
+    kind: "contest-started",
+    havipId: havip.id,
+    claimants: [...claimants],
+    holderVnicId: rt.holderVnicId,
+    since: now,
+    at: now,
+  });
 }
 
 /** Drops the frame as a denied claim of `havip`: counted per HAVIP and reported (coalesced). */
 export function denyClaim(s: PipelineState, havip: HaVipEntry, vnic: VnicEntry, reason: ClaimDenialReason): void {
   havip.runtime.stats.deniedClaims++;
-  s.drop(dropCode(reason));
+  s.drop(reason === "claim-contested" ? CONTESTED : dropCode(reason));
   reportDenial(s, havip, vnic, reason);
 }
 

@@ -52,6 +52,17 @@ export function arpFromVnic(s: PipelineState, vnic: VnicEntry): void {
   if (spa !== 0 && spa !== vnic.ip) {
     // Ingress let it through: the sender address is a HAVIP of the vNIC's VPC.
     const havip = vnic.vpc.l3.get(spa | 0) as HaVipEntry;
+    if (op === ARP_OP.REPLY && tpa === vnic.subnet.gatewayIp) {
+      // An answer to the fabric's probe ("who has the HAVIP?", asked from the gateway address): the vNIC has the
+      // address. Verification weighs it; it is no announcement and goes nowhere.
+      if (havip.mayClaim(vnic)) {
+        recordProbeAnswer(havip, vnic);
+        s.out.verdict = VERDICT.CONSUMED;
+      } else {
+        s.drop(SPOOFED_IP);
+      }
+      return;
+    }
     if (op === ARP_OP.REPLY && !broadcast && spa === tpa) {
       // A unicast reply to a gratuitous ARP for the HAVIP: a host that still has the address configured (a
       // former holder whose keepalived has not yet stepped down) answering the new holder's flooded
@@ -81,6 +92,14 @@ export function arpFromVnic(s: PipelineState, vnic: VnicEntry): void {
     return;
   }
   answerVnicRequest(s, vnic, spa, tpa);
+}
+
+/** Records a probe answer: `vnic` (which may claim `havip`) has the address. Late or unasked answers change nothing. */
+function recordProbeAnswer(havip: HaVipEntry, vnic: VnicEntry): void {
+  const probe = havip.runtime.probe;
+  if (probe === null) return;
+  havip.runtime.stats.probeAnswers++;
+  probe.answered.add(vnic.id);
 }
 
 /** Drops a non-announcement ARP frame sourced from `havip` by a vNIC that does not hold it (§2.4). */
