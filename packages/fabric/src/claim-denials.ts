@@ -34,6 +34,11 @@ export class ClaimDenials {
   // HAVIP id → vNIC id → per reason slots.
   private readonly windows = new Map<string, Map<string, Float64Array>>();
   private due = Number.POSITIVE_INFINITY;
+  /**
+   * Whether a window is open (`flush` has work at `nextDue()`). A boolean the fabric reads after every run of
+   * frames: reading the time itself through a call that V8 does not inline would box a double every time.
+   */
+  open = false;
 
   constructor(windowMs = DENIAL_WINDOW_MS) {
     this.windowMs = windowMs;
@@ -67,6 +72,7 @@ export class ClaimDenials {
     w[i + 1] = now;
     w[i + 2] = 0;
     if (now + this.windowMs < this.due) this.due = now + this.windowMs;
+    this.open = true;
     return carried;
   }
 
@@ -113,5 +119,6 @@ export class ClaimDenials {
       if (byVnic.size === 0) this.windows.delete(havipId);
     }
     this.due = due;
+    this.open = due !== Number.POSITIVE_INFINITY;
   }
 }

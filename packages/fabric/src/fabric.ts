@@ -469,7 +469,9 @@ export class Fabric {
       }
     } finally {
       this.processing = false;
-      if (this.denialFlush === null) this.scheduleDenialFlush();
+      if (this.denialFlush === null && this.timerClock !== null && this.pipeline.state.denials.open) {
+        this.scheduleDenialFlush();
+      }
       if (this.wakeListener !== null && !this.wakeQueued) {
         this.wakeQueued = true;
         queueMicrotask(this.runWakeListener);
