@@ -5,7 +5,10 @@
 # (--lab-dir data/lab: the fabric in its own network namespace) and `havip lab up seed-example` attaches
 # the instances as namespaces with real keepalived, leaving a working lab and the failover commands; not
 # as root, the example exists in the API only. Safe to run again: it reuses a running havipd, the lab and
-# the example. Stop havipd with: kill "$(cat data/havipd.pid)"; remove the lab with: npx havip lab down.
+# the example; after a reboot it brings them back (havipd makes the lab's fabric again, `havip lab up` its
+# instances on their recorded VNIs and every lab process that is not running). Environment: HAVIP_DATA_DIR
+# (default ./data), HAVIP_LISTEN (127.0.0.1:7480), HAVIP_LAB_DIR (<data dir>/lab), HAVIP_LAB_PREFIX (hvl-).
+# Stop havipd with: kill "$(cat data/havipd.pid)"; remove the lab with: npx havip lab down.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -20,9 +23,11 @@ pidfile="$HAVIP_DATA_DIR/havipd.pid"
 log="$HAVIP_DATA_DIR/havipd.log"
 havip() { node packages/cli/bin/havip.js "$@"; }
 export HAVIP_LAB_DIR="${HAVIP_LAB_DIR:-$HAVIP_DATA_DIR/lab}"
+# The lab's namespace prefix (havipd's --lab-prefix; `havip lab down` sweeps it); default hvl-.
+export HAVIP_LAB_PREFIX="${HAVIP_LAB_PREFIX:-hvl-}"
 lab_args=()
 if [ "$(id -u)" = 0 ]; then
-  lab_args=(--lab-dir "$HAVIP_LAB_DIR")
+  lab_args=(--lab-dir "$HAVIP_LAB_DIR" --lab-prefix "$HAVIP_LAB_PREFIX")
 else
   echo "run: not root: no Linux lab (network namespaces, VXLAN and keepalived need root); the seed example will exist in the API only" >&2
 fi

@@ -22,7 +22,7 @@ import { publish, type BenchReport, type ResultRow } from "../lib/report.ts";
 import { requireRootFor } from "../lib/root.ts";
 import { ratio, summarise, type Summary } from "../lib/stats.ts";
 import type { BenchHost, Topology, TopologyFactory } from "../lib/topology.ts";
-import { havip } from "../topologies/havip.ts";
+import { havip, havipNoVerify } from "../topologies/havip.ts";
 import { ovnTopology } from "../topologies/ovn.ts";
 import { downOnInterrupt, ipIn } from "../topologies/shared.ts";
 import {
@@ -50,7 +50,11 @@ const HOSTS = ["vm-a", "vm-b", "vm-c"] as const;
 const SYSTEMS: readonly { name: string; factory: TopologyFactory }[] = [
   { name: "havip", factory: havip },
   { name: "ovn", factory: ovnTopology },
+  // Only when asked for (BENCH_FAILOVER_SYSTEMS=havip,havip-noverify): what holder verification costs a failover.
+  { name: "havip-noverify", factory: havipNoVerify },
 ];
+/** The systems a run measures unless BENCH_FAILOVER_SYSTEMS names others. */
+const DEFAULT_SYSTEMS = ["havip", "ovn"];
 /** After each holder change: longer than keepalived's second gratuitous-ARP burst (garp_master_delay 1 s). */
 const SETTLE_MS = 1600;
 const HOLDER_TIMEOUT_MS = 20_000;
@@ -164,7 +168,7 @@ export async function measureSystem(
     running.push(probe);
     await sleep(SETTLE_MS);
     // The histogram so far (vm-a's first claim, on an agent that has just started) is taken out of the run's rows.
-    const startUp = system.name === "havip" ? await scrapeAnnounceToRepoint(prefix) : undefined;
+    const startUp = system.name.startsWith("havip") ? await scrapeAnnounceToRepoint(prefix) : undefined;
 
     const events: FailoverEvent[] = [];
     const progress = (line: string) =>
@@ -205,7 +209,7 @@ export async function measureSystem(
       await failover("cut", a, b, i + 1, watched);
       await failover("preempt", b, a, i + 1, watched);
     }
-    const atEnd = system.name === "havip" ? await scrapeAnnounceToRepoint(prefix) : undefined;
+    const atEnd = system.name.startsWith("havip") ? await scrapeAnnounceToRepoint(prefix) : undefined;
     const announceToRepoint =
       atEnd === undefined || atEnd === null || startUp === undefined || startUp === null
         ? atEnd
@@ -391,6 +395,7 @@ export async function run(options: { quick: boolean }): Promise<BenchReport> {
     process.env,
     SYSTEMS.map((s) => s.name),
     options.quick,
+    DEFAULT_SYSTEMS,
   );
   const adverts = selected.adverts;
   const systems = SYSTEMS.filter((s) => selected.systems.includes(s.name));

@@ -11,6 +11,7 @@ export function failoverSelection(
   env: Readonly<Record<string, string | undefined>>,
   known: readonly string[],
   quick: boolean,
+  defaults: readonly string[] = known,
 ): { systems: readonly string[]; adverts: readonly number[] } {
   const advertList = quick ? ["0.1"] : listFrom(env.BENCH_FAILOVER_ADVERTS, ["0.1", "1"]);
   const adverts = advertList.map(Number);
@@ -19,7 +20,7 @@ export function failoverSelection(
       `BENCH_FAILOVER_ADVERTS: advert_int values are seconds above 0 up to 255, got '${advertList.join(",")}'`,
     );
   }
-  const systems = listFrom(env.BENCH_FAILOVER_SYSTEMS, known);
+  const systems = listFrom(env.BENCH_FAILOVER_SYSTEMS, defaults);
   const unknown = systems.filter((n) => !known.includes(n));
   if (unknown.length > 0) {
     throw new Error(`BENCH_FAILOVER_SYSTEMS: unknown ${unknown.join(", ")} (known: ${known.join(", ")})`);

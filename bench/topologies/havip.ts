@@ -59,7 +59,12 @@ function attachmentBody(endpoint: LabEndpoint): Record<string, unknown> {
 }
 
 /** How the instances reach the fabric: kernel VXLAN devices (system "havip") or veth pairs ("havip-veth"). */
-async function startHavip(options: TopologyOptions, attach: "vxlan" | "veth", system: string): Promise<Topology> {
+async function startHavip(
+  options: TopologyOptions,
+  attach: "vxlan" | "veth",
+  system: string,
+  agentArgs: readonly string[] = [],
+): Promise<Topology> {
   checkTopologyPrefix(options.prefix);
   const prefix = options.prefix;
   const mtu = options.mtu ?? 1500;
@@ -77,7 +82,7 @@ async function startHavip(options: TopologyOptions, attach: "vxlan" | "veth", sy
   try {
     const lab = await createLab({ stateDir, prefix });
     const agentSocket = join(stateDir, "fabric-agent.sock");
-    await startAgent(lab, agentSocket);
+    await startAgent(lab, agentSocket, agentArgs);
     havipd = await LabDaemon.start(lab, join(stateDir, "havipd"), agentSocket);
     const admin = havipd;
     const { token } = await admin.ok<{ token: string }>("POST", "/v1/projects", { name: "bench" });
@@ -169,3 +174,6 @@ async function startHavip(options: TopologyOptions, attach: "vxlan" | "veth", sy
 export const havip: TopologyFactory = (options) => startHavip(options, "vxlan", "havip");
 /** The same with every instance attached by veth. */
 export const havipVeth: TopologyFactory = (options) => startHavip(options, "veth", "havip-veth");
+/** The VXLAN case with holder verification off: the A/B of what verification costs a failover. */
+export const havipNoVerify: TopologyFactory = (options) =>
+  startHavip(options, "vxlan", "havip-noverify", ["--verify-interval-ms", "0"]);

@@ -81,8 +81,8 @@ test("the seed example works from the CLI and survives a restart", { timeout: 12
   assert.deepEqual(
     history.items.map((e) => [e.generation, e.instanceId, e.reason]),
     [
-      [1, vmA.id, "announcement"],
-      [2, vmB.id, "announcement"],
+      [1, vmA.id, "manual"],
+      [2, vmB.id, "manual"],
     ],
   );
 

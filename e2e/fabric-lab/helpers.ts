@@ -49,12 +49,11 @@ const AGENT = fileURLToPath(new URL("../../packages/daemon/src/agent/main.ts", i
  */
 export type Layout = "in-fabric-ns" | "agent";
 
-/** Starts the fabric agent in the lab's fabric namespace, on the lab's fabric endpoint. */
-export async function startAgent(lab: Lab, socket: string): Promise<LabProcess> {
+/** Starts the fabric agent in the lab's fabric namespace, on the lab's fabric endpoint (`args`: more options). */
+export async function startAgent(lab: Lab, socket: string, args: readonly string[] = []): Promise<LabProcess> {
   const { address, port } = lab.fabricEndpoint;
-  const agent = lab.spawn("fabric", process.execPath, [AGENT, "--socket", socket, "--vxlan", `${address}:${port}`], {
-    label: "fabric-agent",
-  });
+  const agentArgs = [AGENT, "--socket", socket, "--vxlan", `${address}:${port}`, ...args];
+  const agent = lab.spawn("fabric", process.execPath, agentArgs, { label: "fabric-agent" });
   await agent.waitForLog(/"ready":true/, 20_000);
   return agent;
 }

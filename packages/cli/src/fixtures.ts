@@ -66,6 +66,7 @@ export const havip: HaVip = {
   status: "in-use",
   holder: { instanceId: vmB.id, vnicId: vmB.primaryVnicId, since: at, generation: 2 },
   generation: 2,
+  contested: null,
   eip: { id: "eip-00000000000000001", publicIp: "198.51.100.7" },
   createdAt: at,
   updatedAt: at,

@@ -66,6 +66,10 @@ export const ERROR_CATALOGUE = {
     status: 503,
     description: "The fabric agent is not connected; havipd is reconnecting to it.",
   },
+  "ServiceUnavailable.Store": {
+    status: 503,
+    description: "The database is away; havipd reconnects by itself (retry).",
+  },
 } as const satisfies Record<string, { status: number; description: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

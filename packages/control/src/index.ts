@@ -8,3 +8,4 @@ export {
   type IdempotentResult,
 } from "./services/index.ts";
 export { buildApiServer, type BuildApiServerOptions } from "./http/index.ts";
+export { isStoreOutage, type Lease, type LeaseOptions, type WaitForLeaseOptions } from "./store/index.ts";

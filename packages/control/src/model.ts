@@ -80,10 +80,19 @@ export interface HaVip {
   status: HaVipStatus;
   holder: HaVipHolder | null;
   generation: number; // last generation issued (0 before the first holder)
+  contested: HaVipContest | null; // null unless several instances hold the address at once
   eip: { id: string; publicIp: string } | null;
   createdAt: string;
   updatedAt: string;
 }
+
+/**
+ * Why a holder changed: `announcement` — the new holder's gratuitous ARP, seen by the fabric; `verified` — the
+ * fabric asked who has the address and the new holder answered (the old one was silent); `withdrawn` — nobody
+ * answered for several rounds in a row, the holder was released; `released` — the holder lost the right to claim
+ * (removed from the member list, instance deleted); `manual` — reported by hand (`POST /v1/observations`).
+ */
+export type HolderChangeReason = "announcement" | "verified" | "withdrawn" | "released" | "manual";
 
 export interface HolderHistoryEntry {
   generation: number;
@@ -91,7 +100,13 @@ export interface HolderHistoryEntry {
   vnicId: string | null;
   previousVnicId: string | null;
   at: string;
-  reason: "announcement" | "released";
+  reason: HolderChangeReason;
+}
+
+/** Several instances hold the HAVIP's address at once (split brain), as the fabric saw it. */
+export interface HaVipContest {
+  since: string;
+  claimants: HaVipMember[];
 }
 
 export type EipTarget = { type: "havip"; havipId: string } | { type: "vnic"; vnicId: string };
@@ -136,7 +151,7 @@ export interface ChangeEvent {
   projectId: string | null; // null for operator-level resources (pools, quotas)
   resource: ResourceKind;
   id: string;
-  action: "created" | "updated" | "deleted" | "holder-changed";
+  action: "created" | "updated" | "deleted" | "holder-changed" | "contest-started" | "contest-ended";
   data: unknown; // the resource after the change (null for deletes)
 }
 

@@ -63,14 +63,46 @@ export interface UpdateHaVipInput {
 export type AssociateEipInput = { havipId: string } | { vnicId: string };
 
 /** "vNIC X announced HAVIP Y at time T", reported by the fabric. */
+/**
+ * What the network saw of a HAVIP's holder. From the fabric: with the `generation` the fabric issued (recorded
+ * only when newer than the stored one, a compare-and-set that never goes backwards) and its reason; `vnicId` null
+ * is a release (`withdrawn`). By hand (`POST /v1/observations`): no generation; the control plane issues the
+ * next one, reason `manual`.
+ */
 export interface HolderObservation {
   havipId: string;
-  vnicId: string;
+  vnicId: string | null;
   at: Date;
+  generation?: number;
+  reason?: "announcement" | "verified" | "withdrawn";
 }
 export interface ObservationResult {
-  changed: boolean; // false: a re-announcement by the current holder (refreshes, no new generation)
+  /** false: nothing recorded — a refresh by the current holder, or (`stale`) an older generation than the stored one. */
+  changed: boolean;
+  stale?: boolean;
   havip: HaVip;
+  /**
+   * A manual observation is verified by the fabric (when there is one): what it found. `havip` is then the HAVIP after
+   * that verification was recorded (a wrong report is corrected at once).
+   */
+  verification?: HolderVerification | null;
+}
+
+/** What the fabric found when asked who has a HAVIP's address (after a manual observation). */
+export interface HolderVerification {
+  outcome: "confirmed" | "moved" | "contested" | "silent" | "released" | "unheld" | "unasked";
+  /** The holder after the round (the fabric's word); null: none. */
+  holderVnicId: string | null;
+  generation: number;
+  /** The vNICs that answered: they have the address. */
+  answered: string[];
+}
+
+/** A contest the fabric sees (claimants: vNIC ids), or its end (null claimants). */
+export interface ContestObservation {
+  havipId: string;
+  claimants: string[] | null;
+  since: Date;
 }
 
 export interface ControlService {
@@ -119,6 +151,8 @@ export interface ControlService {
 
   /** Internal (fabric → control): records a holder observation. Throws IncorrectState.HolderNotAllowed. */
   observeHolder(obs: HolderObservation): Promise<ObservationResult>;
+  /** Records that a HAVIP is contested (or no longer is); an event when that changes. Unknown vNICs are left out. */
+  observeContest(obs: ContestObservation): Promise<HaVip | null>;
 
   /** Change log: events with revision > since, visible to the actor, oldest first, at most `limit`. */
   eventsSince(actor: Actor, since: number, limit: number): Promise<ChangeEvent[]>;

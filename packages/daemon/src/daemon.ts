@@ -1,7 +1,7 @@
 // havipd: the control plane's services and HTTP API in one process, serving on one address.
 import { dirname } from "node:path";
 import { consoleDir } from "@havip/console";
-import { buildApiServer, openControlService, type ControlService } from "@havip/control";
+import { buildApiServer, openControlService, type ControlService, type HolderVerification } from "@havip/control";
 import type { Logger } from "pino";
 import { registerConsoleRoute } from "./console-route.ts";
 import { prepareDataDir } from "./data-dir.ts";
@@ -60,7 +60,16 @@ export async function startDaemon(options: DaemonOptions, logging: LogSetup): Pr
 
   logger.info({ database: database.display }, `opening ${database.display}`);
   const service = await openWithin(
-    openControlService({ databaseUrl: database.url, operatorToken: operator.token }),
+    openControlService({
+      databaseUrl: database.url,
+      operatorToken: operator.token,
+      // The API answers 503 ServiceUnavailable.Store meanwhile; the store reconnects by itself.
+      onStoreAvailability: (available, error) => {
+        if (available) logger.info({ database: database.display }, "database connection restored");
+        else
+          logger.warn({ database: database.display, cause: String(error) }, "database connection lost; reconnecting");
+      },
+    }),
     DATABASE_OPEN_TIMEOUT_MS,
   ).catch((e: unknown) => {
     throw databaseFailure(e, database);
@@ -97,7 +106,11 @@ export async function startDaemon(options: DaemonOptions, logging: LogSetup): Pr
 
   let app: Awaited<ReturnType<typeof buildApiServer>>;
   try {
-    app = await buildApiServer({ service, logger: logging.serverLoggerOptions });
+    app = await buildApiServer({
+      service,
+      logger: logging.serverLoggerOptions,
+      verifyHolder: (havipId) => verifyReport(fabric, havipId, logger),
+    });
     registerFabricRoutes(app, fabric, service);
     const metrics = new DaemonMetrics();
     metrics.observeRequests(app);
@@ -163,6 +176,34 @@ async function stop(
   await labFabric?.stop();
   await service.close();
   logger.info("havipd stopped");
+}
+
+/** How long a manual observation waits for the fabric's verification before it answers without it. */
+const VERIFY_REPORT_TIMEOUT_MS = 3000;
+
+/** The fabric's finding after a manual observation; null (logged) when it could not be had in time. */
+async function verifyReport(
+  fabric: FabricRuntime,
+  havipId: string,
+  logger: Logger,
+): Promise<HolderVerification | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<null>((resolve) => {
+    timer = setTimeout(() => {
+      resolve(null);
+    }, VERIFY_REPORT_TIMEOUT_MS);
+  });
+  try {
+    const outcome = await Promise.race([fabric.verify(havipId), timeout]);
+    if (outcome === null) return null;
+    const { outcome: kind, holderVnicId, generation, answered } = outcome;
+    return { outcome: kind, holderVnicId, generation, answered };
+  } catch (e) {
+    logger.warn({ err: e, havipId }, "a manual observation could not be verified by the fabric");
+    return null;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 async function openWithin(opening: Promise<ControlService>, ms: number): Promise<ControlService> {

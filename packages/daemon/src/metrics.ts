@@ -78,14 +78,33 @@ class SnapshotCounter<T extends string> extends Counter<T> {
 }
 
 const PORT_FIELDS = ["rxFrames", "rxBytes", "txFrames", "txBytes", "drops", "sendErrors"] as const;
-const HAVIP_FIELDS = ["claims", "holderChanges", "deniedClaims", "stormGuarded", "fenced", "delivered"] as const;
+const HAVIP_FIELDS = [
+  "claims",
+  "holderChanges",
+  "deniedClaims",
+  "stormGuarded",
+  "fenced",
+  "delivered",
+  "verifications",
+  "probesSent",
+  "probeAnswers",
+  "verifiedChanges",
+  "withdrawals",
+  "contestDamped",
+] as const;
 const HAVIP_HELP: Record<(typeof HAVIP_FIELDS)[number], string> = {
   claims: "Valid announcements accepted for the HAVIP (holder changes and refreshes).",
   holderChanges: "Holder changes of the HAVIP observed by the fabric.",
-  deniedClaims: "Announcements for the HAVIP denied (wrong subnet, not a member).",
+  deniedClaims: "Announcements for the HAVIP denied (wrong subnet, not a member, contested).",
   stormGuarded: "Holder changes of the HAVIP refused by the storm guard.",
   fenced: "Packets sourced from the HAVIP by a non-holder, dropped.",
   delivered: "Frames addressed to the HAVIP delivered to its holder.",
+  verifications: "Verification rounds of the HAVIP (who has its address?).",
+  probesSent: "Probe frames verification sent for the HAVIP (its cost).",
+  probeAnswers: "Probe answers received for the HAVIP: an instance that has the address.",
+  verifiedChanges: "Holder changes made by verification (the holder was silent, another had the address).",
+  withdrawals: "Holders of the HAVIP released because nobody answered verification.",
+  contestDamped: "Announcements for the HAVIP ignored while it was contested (flap damping).",
 };
 
 export class DaemonMetrics {
@@ -97,6 +116,7 @@ export class DaemonMetrics {
   private readonly havips = new Map<string, SnapshotCounter<"havip">>();
   private readonly generation: Gauge<"havip">;
   private readonly held: Gauge<"havip">;
+  private readonly contested: Gauge<"havip">;
   private readonly vxlan: SnapshotCounter<"kind">;
   private readonly announceToRepoint: SnapshotHistogram;
   private readonly fabricUp: Gauge;
@@ -148,6 +168,12 @@ export class DaemonMetrics {
       labelNames: ["havip"],
       registers,
     });
+    this.contested = new Gauge({
+      name: "havip_havip_contested",
+      help: "1 while several instances hold the HAVIP's address at once (split brain), else 0.",
+      labelNames: ["havip"],
+      registers,
+    });
     this.vxlan = new SnapshotCounter({
       name: "havip_fabric_vxlan_total",
       help: "The fabric's VXLAN port set: datagrams in and out, and those it refused, by kind.",
@@ -183,7 +209,7 @@ export class DaemonMetrics {
    */
   fabricUnavailable(): void {
     this.fabricUp.set(0);
-    for (const m of [this.frames, this.drops, this.vxlan, this.generation, this.held]) m.reset();
+    for (const m of [this.frames, this.drops, this.vxlan, this.generation, this.held, this.contested]) m.reset();
     for (const m of [...this.ports.values(), ...this.havips.values()]) m.reset();
     this.announceToRepoint.set(null);
   }
@@ -202,9 +228,11 @@ export class DaemonMetrics {
     }
     this.generation.reset();
     this.held.reset();
+    this.contested.reset();
     for (const [havip, c] of Object.entries(f.havips)) {
       this.generation.set({ havip }, c.generation);
       this.held.set({ havip }, c.holderVnicId === null ? 0 : 1);
+      this.contested.set({ havip }, c.contest === null ? 0 : 1);
     }
     const vxlan = snapshot.vxlan === null ? [] : (Object.entries(snapshot.vxlan) as [string, number][]);
     this.vxlan.setAll(vxlan.map(([kind, v]): [{ kind: string }, number] => [{ kind: snake(kind) }, v]));

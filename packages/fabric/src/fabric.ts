@@ -153,6 +153,8 @@ export interface HolderState {
   holderVnicId: string | null;
   generation: number;
   since: number;
+  /** Why the holder last changed in this fabric; null: taken from the spec (the control plane knows it). */
+  reason: "announcement" | "verified" | "withdrawn" | null;
   contest: { since: number; claimants: string[] } | null;
 }
 
@@ -439,6 +441,7 @@ export class Fabric {
         holderVnicId: rt.holderVnicId,
         generation: rt.generation,
         since: rt.holderSince,
+        reason: rt.lastReason,
         contest: rt.contest === null ? null : { since: rt.contest.since, claimants: [...rt.contest.claimants] },
       });
     }

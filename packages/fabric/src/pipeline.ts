@@ -17,6 +17,7 @@ import {
   isArpFrame,
 } from "./stages/ingress.ts";
 import { checkVnicMtu } from "./stages/mtu.ts";
+import { IPPROTO_VRRP, watchVrrp } from "./stages/vrrp-watch.ts";
 import { police } from "./stages/police.ts";
 import type { Tables, VnicEntry } from "./tables.ts";
 
@@ -57,6 +58,7 @@ export class Pipeline {
       return;
     }
     if (!checkIpv4Packet(s) || !checkVnicSourceIp(s, vnic)) return;
+    if (s.proto === IPPROTO_VRRP) watchVrrp(s, vnic);
     if ((s.buf[0]! & 1) === 1) {
       // Broadcast or multicast (VRRP adverts to 224.0.0.18, …): the broadcast domain decides.
       if (mayFlood(s, vnic)) flood(s, vnic, s.buf, s.len);

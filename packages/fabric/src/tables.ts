@@ -129,6 +129,8 @@ export class HaVipRuntime {
    * issued as a new generation even when it confirms the fabric's holder, so that both sides converge.
    */
   conflict = false;
+  /** Why the holder last changed here (null: taken from the spec, or never). */
+  lastReason: "announcement" | "verified" | "withdrawn" | null = null;
   contest: Contest | null = null;
   /** Last announcement time by vNIC id (the most recent announcer wins a contest the holder is not part of). */
   readonly claimedAt = new Map<string, number>();
@@ -163,6 +165,7 @@ export class HaVipRuntime {
     this.stormReported = false;
     this.missedRounds = 0;
     this.conflict = false;
+    this.lastReason = null;
     this.nextProbeAt = 0;
     return true;
   }

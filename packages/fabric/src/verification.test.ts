@@ -3,7 +3,7 @@
 // router MAC, target the gateway address).
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { arpReply, checkFrame, gratuitousArp, ip, mac, udpFrame } from "@havip/testkit";
+import { arpReply, checkFrame, gratuitousArp, ip, mac, udpFrame, vrrpAdvertFrame } from "@havip/testkit";
 import type { FabricOptions } from "./fabric.ts";
 import { HAVIP, ROUTER_MAC, VM, harness, seedSpec, type Harness } from "./test-support.ts";
 
@@ -185,6 +185,27 @@ describe("verification", () => {
     assert.equal(h.fabric.holderOf(HAVIP.id)?.vnicId, VM.B.id);
   });
 
+  it("asks at once when the holder resigns with a VRRP advert of priority 0", () => {
+    const h = harness(seedSpec(), OPTIONS);
+    announce(h, VM.A);
+    run(h, [VM.A], 1100);
+    const before = h.fabric.counters().havips[HAVIP.id]!.verifications;
+    // keepalived stopping on vm-A: its last advert has priority 0; vm-B's announcement is lost on the way.
+    h.port(VM.A.port).inject(
+      vrrpAdvertFrame({ srcMac: VM.A.mac, src: VM.A.ip, vrid: 51, priority: 0, addresses: [HAVIP.ip] }),
+    );
+    run(h, [VM.B], ROUND);
+    assert.equal(h.fabric.counters().havips[HAVIP.id]!.verifications, before + 1, "well before the next 1 s round");
+    assert.equal(h.fabric.holderOf(HAVIP.id)?.vnicId, VM.B.id);
+    // A backup's advert of priority 0 (it holds nothing) asks nothing.
+    const after = h.fabric.counters().havips[HAVIP.id]!.verifications;
+    h.port(VM.A.port).inject(
+      vrrpAdvertFrame({ srcMac: VM.A.mac, src: VM.A.ip, vrid: 51, priority: 0, addresses: [HAVIP.ip] }),
+    );
+    run(h, [VM.B], ROUND);
+    assert.equal(h.fabric.counters().havips[HAVIP.id]!.verifications, after);
+  });
+
   it("resolves verify() with each round's outcome", async () => {
     const h = harness(seedSpec(), OPTIONS);
     announce(h, VM.A);
@@ -207,6 +228,18 @@ describe("verification", () => {
     assert.equal(h.fabric.lastOutcome().reason, "spoofed-source-ip");
     run(h, [VM.C], ROUND);
     assert.equal(h.fabric.holderOf(HAVIP.id), null, "vm-C is not a member: never asked, never taken");
+  });
+
+  it("changes nothing when nobody who may claim the HAVIP is attached (no evidence either way)", async () => {
+    const h = harness(seedSpec(), OPTIONS);
+    announce(h, VM.A);
+    h.fabric.detachPort(VM.A.port);
+    h.fabric.detachPort(VM.B.port);
+    const outcome = h.fabric.verify([HAVIP.id]);
+    run(h, [], 5000);
+    assert.equal((await outcome)[0]?.outcome, "unasked");
+    assert.equal(h.fabric.holderOf(HAVIP.id)?.vnicId, VM.A.id, "an API-only control plane keeps its reported holder");
+    assert.equal(h.fabric.counters().havips[HAVIP.id]?.withdrawals, 0);
   });
 
   it("sends nothing when verification is off (the default)", () => {

@@ -56,9 +56,10 @@ export interface VerificationOutcome {
   /**
    * `confirmed`: the holder answered (alone); `moved`: another vNIC had the address and became the holder;
    * `contested`: several answered; `silent`: nobody answered (the holder stays until N such rounds);
-   * `released`: nobody answered N rounds in a row, the holder was released; `unheld`: no holder and nobody answered.
+   * `released`: nobody answered N rounds in a row, the holder was released; `unheld`: no holder and nobody answered;
+   * `unasked`: no vNIC that may claim it is attached, so nobody could be asked (nothing changes: no evidence).
    */
-  outcome: "confirmed" | "moved" | "contested" | "silent" | "released" | "unheld";
+  outcome: "confirmed" | "moved" | "contested" | "silent" | "released" | "unheld" | "unasked";
   holderVnicId: string | null;
   generation: number;
   /** vNIC ids that answered (have the address). */
@@ -178,8 +179,22 @@ export class Verification {
   private start(h: HaVipEntry, now: number): void {
     const rt = h.runtime;
     const targets = this.targets(h);
+    if (targets.length === 0) {
+      // Nobody attached who could be asked (an API-only control plane, instances not attached yet): no evidence
+      // either way, so nothing changes; ask again later.
+      rt.probeAgain = false;
+      rt.nextProbeAt = now + (h.holder === null ? this.options.unheldIntervalMs : this.options.intervalMs);
+      this.resolveWaiters(h.id, {
+        havipId: h.id,
+        outcome: "unasked",
+        holderVnicId: rt.holderVnicId,
+        generation: rt.generation,
+        answered: [],
+        at: now,
+      });
+      return;
+    }
     rt.probe = { startedAt: now, endsAt: now + this.options.answerWindowMs, asked: [], answered: new Set() };
-    if (targets.length === 0) return; // nobody to ask: weighed as a round without answers
     const len = writeArpFrame(
       this.frame,
       ARP_OP.REQUEST,
@@ -288,11 +303,14 @@ export class Verification {
       answered: answered.map((v) => v.id),
       at: now,
     };
-    const waiting = this.waiters.get(h.id);
-    if (waiting !== undefined && !again) {
-      this.waiters.delete(h.id);
-      for (const w of waiting) w(result);
-    }
+    if (!again) this.resolveWaiters(h.id, result);
+  }
+
+  private resolveWaiters(havipId: string, result: VerificationOutcome): void {
+    const waiting = this.waiters.get(havipId);
+    if (waiting === undefined) return;
+    this.waiters.delete(havipId);
+    for (const w of waiting) w(result);
   }
 
   private changeHolder(h: HaVipEntry, v: VnicEntry, now: number): void {
@@ -304,6 +322,7 @@ export class Verification {
     rt.holderSince = now;
     rt.stats.holderChanges++;
     rt.stats.verifiedChanges++;
+    rt.lastReason = "verified";
     rt.noteChange(now, v.id);
     this.host.emit({
       kind: "holder-changed",
@@ -323,6 +342,7 @@ export class Verification {
     rt.generation++;
     rt.holderSince = now;
     rt.missedRounds = 0;
+    rt.lastReason = "withdrawn";
     rt.stats.withdrawals++;
     this.host.emit({
       kind: "holder-released",

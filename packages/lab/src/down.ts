@@ -8,7 +8,7 @@ import { deleteNamespace, killNamespaceProcesses, listNamespaces } from "./netns
 import { checkPrefix, DEFAULT_PREFIX } from "./names.ts";
 import { requireRoot } from "./preflight.ts";
 import { stopProcessTree } from "./proc.ts";
-import { readState, removeStateFile, STATE_FILE } from "./state.ts";
+import { identityOf, readState, removeStateFile, STATE_FILE } from "./state.ts";
 import type { LabState } from "./state.ts";
 
 export const FILES_DIR = "lab";
@@ -43,10 +43,8 @@ export async function labDown(options: DownOptions): Promise<DownReport> {
 
   // Recorded processes first, gracefully: keepalived then withdraws its VIPs and says goodbye (priority 0).
   let processes = 0;
-  const recorded = (state?.processes ?? []).filter((p) => p.pid !== null && p.startTime !== null);
-  const outcomes = await Promise.all(
-    recorded.map((p) => stopProcessTree({ pid: p.pid ?? 0, startTime: p.startTime ?? 0 }, options.graceMs ?? 3000)),
-  );
+  const recorded = (state?.processes ?? []).flatMap((p) => identityOf(p) ?? []);
+  const outcomes = await Promise.all(recorded.map((p) => stopProcessTree(p, options.graceMs ?? 3000)));
   processes += outcomes.filter((o) => o.how !== "gone").length;
 
   const existing = await listNamespaces();

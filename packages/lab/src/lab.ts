@@ -1,7 +1,8 @@
 // A lab: the fabric and underlay namespaces joined by a veth pair, instance namespaces whose eth0 is a kernel
 // VXLAN device towards the fabric (or, attached by veth, one end of a veth pair into the fabric namespace),
 // an "internet" namespace, and the processes running in them. Everything is recorded in
-// <stateDir>/lab-state.json before it is made, so `labDown(stateDir)` can always undo it.
+// <stateDir>/lab-state.json before it is made, so `labDown(stateDir)` can always undo it, and `restore()` can
+// make it again after a reboot.
 import { randomUUID } from "node:crypto";
 import { mkdirSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -28,13 +29,13 @@ import {
 } from "./names.ts";
 import { addNamespace, deleteNamespace, killNamespaceProcesses, listNamespaces, runIn, runResultIn } from "./netns.ts";
 import { requirePrograms, requireRoot } from "./preflight.ts";
-import { isRunning, stopProcessTree } from "./proc.ts";
-import type { StopOutcome } from "./proc.ts";
+import { isRunning, runsCommand, stopProcessTree } from "./proc.ts";
+import type { ProcessIdentity, StopOutcome } from "./proc.ts";
 import { readLog, spawnLogged, waitForLog } from "./processes.ts";
 import { resolveProgram, runResult } from "./run.ts";
 import type { RunOptions, RunResult } from "./run.ts";
-import { emptyState, readState, StateStore } from "./state.ts";
-import type { InstanceRecord, LabState, LinkRecord, NamespaceRole, ProcessRecord } from "./state.ts";
+import { emptyState, identityOf, readState, StateStore } from "./state.ts";
+import type { InstanceRecord, LabState, LinkRecord, NamespaceRecord, NamespaceRole, ProcessRecord } from "./state.ts";
 import { createUnderlayLink, createVethEth0, createVxlanEth0, endpointOf, UNDERLAY } from "./underlay.ts";
 import type { LabEndpoint, VethEndpoint, VxlanEndpoint } from "./underlay.ts";
 
@@ -96,7 +97,12 @@ export interface SpawnInOptions {
 const SERVICES_DIR = fileURLToPath(new URL("./services/", import.meta.url));
 const MAX_VNI = 2 ** 24 - 1;
 
-/** Makes a new lab: the fabric and underlay namespaces and the veth pair between them. */
+/**
+ * Makes a lab: the fabric and underlay namespaces and the veth pair between them. A lab recorded in `stateDir`
+ * with the same prefix whose fabric or underlay namespace is gone (after a reboot) is kept: its fabric and
+ * underlay are made again, and its instances stay recorded, to be made again as recorded by `Lab.restore()`
+ * (same namespaces, VNIs, MACs and addresses, so what others recorded about them still holds).
+ */
 export async function createLab(options: LabOptions): Promise<Lab> {
   requireRoot("create network namespaces, veth pairs and VXLAN devices");
   requirePrograms(["ip", "ethtool", "sysctl"]);
@@ -107,13 +113,19 @@ export async function createLab(options: LabOptions): Promise<Lab> {
   if (previous !== undefined) {
     const existing = await listNamespaces();
     const alive = previous.namespaces.filter((n) => existing.includes(n.name)).map((n) => n.name);
+    const base = [namespaceName(prefix, "fabric"), namespaceName(prefix, "underlay")];
+    if (previous.prefix === prefix && base.some((n) => !alive.includes(n))) {
+      const lab = new Lab(new StateStore(stateDir, previous));
+      await lab.restore({ instances: false });
+      return lab;
+    }
     if (alive.length > 0) {
       throw new LabError(
         "Lab.AlreadyUp",
         `A lab is already up in ${stateDir} (namespaces ${alive.join(", ")}); open it, or take it down first`,
       );
     }
-    await labDown({ stateDir, prefix: previous.prefix }); // leftovers of a lab whose namespaces are gone
+    await labDown({ stateDir, prefix: previous.prefix }); // leftovers of a lab of another prefix
   }
   const fabricNs = namespaceName(prefix, "fabric");
   const underlayNs = namespaceName(prefix, "underlay");
@@ -350,6 +362,78 @@ export class Lab {
     });
   }
 
+  /**
+   * Makes again what the record has and the machine lacks (after a reboot, or a namespace deleted by hand):
+   * every recorded namespace that does not exist, with eth0, as recorded (same names, VNIs, MACs, addresses),
+   * so the attachments others recorded for it still hold. The instances' VXLAN devices hang off the underlay
+   * and their veth pairs off the fabric namespace, so when either of those is missing the whole lab is made
+   * again. Processes recorded in a namespace made again are stopped (nobody could reach them any more) and
+   * their records kept: `processRunning` says they are not running, and whoever started them starts them
+   * again. With `instances: false` only the fabric and underlay are made again, and instance namespaces that
+   * would have to be made again are removed and left recorded, for a later `restore()` (havipd makes its fabric;
+   * `havip lab up` the instances). Returns the namespaces made again, in the order they were made.
+   */
+  async restore(options: { instances?: boolean } = {}): Promise<string[]> {
+    const state = this.#store.state;
+    const existing = await listNamespaces();
+    const isBase = (n: NamespaceRecord) => n.role === "fabric" || n.role === "underlay";
+    // A namespace recorded without its instance (its maker crashed mid-way) is forgotten, not made again.
+    const wanted = state.namespaces.filter((n) => isBase(n) || state.instances.some((i) => i.namespace === n.name));
+    for (const orphan of state.namespaces.filter((n) => !wanted.includes(n))) {
+      await this.#forget(
+        orphan.name,
+        state.links.find((l) => l.namespace === orphan.name && l.name === "eth0"),
+      );
+    }
+    const missing = wanted.filter((n) => !existing.includes(n.name));
+    if (missing.length === 0) return [];
+    const baseAgain = missing.some(isBase);
+    const again = baseAgain ? wanted : missing;
+    for (const n of again) {
+      const identities = this.#processRecords(n.name).flatMap((p) => identityOf(p) ?? []);
+      await Promise.all(identities.map((p) => stopProcessTree(p, 1000)));
+      if (existing.includes(n.name)) {
+        await killNamespaceProcesses(n.name);
+        await deleteNamespace(n.name);
+      }
+    }
+    mkdirSync(this.filesDir, { recursive: true, mode: 0o700 });
+    const made: string[] = [];
+    try {
+      if (baseAgain) {
+        for (const ns of [this.fabricNs, this.underlayNs]) {
+          await addNamespace(ns);
+          made.push(ns);
+        }
+        await createUnderlayLink(this.fabricNs, this.underlayNs);
+      }
+      const instances = options.instances === false ? [] : state.instances;
+      for (const instance of instances.filter((i) => again.some((n) => n.name === i.namespace))) {
+        const link = state.links.find((l) => l.namespace === instance.namespace && l.name === "eth0");
+        // The fabric's end of an old veth pair, or a VXLAN device left under its temporary name (none in a
+        // fabric or underlay namespace just made).
+        if (!baseAgain && link?.createdIn !== undefined && link.createdAs !== undefined) {
+          await runResult("ip", ["-n", link.createdIn, "link", "delete", link.createdAs]);
+        }
+        await addNamespace(instance.namespace);
+        made.push(instance.namespace);
+        if (instance.attach === "veth") {
+          await createVethEth0(this.fabricNs, vethFabricName(instance.vni), instance.namespace, instance);
+        } else {
+          await createVxlanEth0(this.underlayNs, vxlanTempName(instance.vni), instance.namespace, instance);
+        }
+      }
+    } catch (e) {
+      // Undone, so that the next attempt finds them missing and starts clean; the records stay.
+      for (const ns of made.reverse()) {
+        await killNamespaceProcesses(ns);
+        await deleteNamespace(ns);
+      }
+      throw e;
+    }
+    return made;
+  }
+
   /** Runs a program inside an instance (or role) namespace; rejects unless it exits with 0. */
   exec(name: string, program: string, args: readonly string[] = [], options?: RunOptions): Promise<RunResult> {
     return runIn(this.namespaceOf(name), program, args, options);
@@ -367,19 +451,22 @@ export class Lab {
 
   /** Starts a long-running process inside a namespace, recorded so that `down` stops it. */
   spawn(name: string, program: string, args: readonly string[] = [], options: SpawnInOptions = {}): LabProcess {
-    const namespace = this.namespaceOf(name);
+    this.namespaceOf(name); // an unknown instance is refused before anything is made
     const label = options.label ?? program.split("/").pop() ?? program;
     if (!/^[a-z0-9][a-z0-9_-]{0,31}$/.test(label)) throw invalid(`process label '${label}' is not a simple name`);
-    const running = this.#processRecords(namespace, label).filter((p) => p.pid !== null && isRunning(asIdentity(p)));
+    const dir = join(this.filesDir, name);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    return this.#launch(name, label, this.commandIn(name, program, args), join(dir, `${label}.log`), options);
+  }
+
+  #launch(name: string, label: string, argv: string[], logFile: string, options: SpawnInOptions): LabProcess {
+    const namespace = this.namespaceOf(name);
+    const running = this.#processRecords(namespace, label).filter((p) => isRecordRunning(p));
     if (running.length > 0) {
       throw invalid(`${label} is already running in ${name} (pid ${String(running[0]?.pid)}); stop it first`);
     }
-    const dir = join(this.filesDir, name);
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const logFile = join(dir, `${label}.log`);
     const logOffset = fileSize(logFile);
     const id = `${name}/${label}/${randomUUID().slice(0, 8)}`;
-    const argv = this.commandIn(name, program, args);
     this.#store.update((s) => {
       s.processes = s.processes.filter((p) => !(p.namespace === namespace && p.label === label));
       s.processes.push({ id, label, namespace, command: argv, logFile, pid: null, startTime: null });
@@ -390,6 +477,7 @@ export class Lab {
       if (p !== undefined) {
         p.pid = spawned.identity?.pid ?? null;
         p.startTime = spawned.identity?.startTime ?? null;
+        if (spawned.identity?.bootId !== undefined) p.bootId = spawned.identity.bootId;
       }
     });
     return new LabProcess(this, { id, label, namespace, command: argv, logFile, ...spawned, logOffset });
@@ -398,6 +486,39 @@ export class Lab {
   /** The recorded processes (all namespaces). */
   processes(): ProcessRecord[] {
     return this.#store.state.processes.map((p) => ({ ...p, command: [...p.command] }));
+  }
+
+  /** The record of the process with that label in an instance (or role) namespace, if any. */
+  processRecord(name: string, label: string): ProcessRecord | undefined {
+    const record = this.#processRecords(this.namespaceOf(name), label).at(-1);
+    return record === undefined ? undefined : { ...record, command: [...record.command] };
+  }
+
+  /**
+   * Whether a recorded process really runs: its pid is alive and no zombie, started at the recorded time in
+   * this boot, and runs the recorded command. A pid alone proves nothing after a reboot.
+   */
+  processRunning(record: ProcessRecord): boolean {
+    const identity = identityOf(record);
+    return identity !== null && runsCommand(identity, record.command);
+  }
+
+  /**
+   * Starts a recorded process again that is not running, with its recorded command, label and log file
+   * (appended to). Throws when it runs.
+   */
+  restartProcess(record: ProcessRecord, options: Omit<SpawnInOptions, "label"> = {}): LabProcess {
+    const name = this.#nameOfNamespace(record.namespace);
+    return this.#launch(name, record.label, [...record.command], record.logFile, options);
+  }
+
+  /** The instance (or role) name of one of the lab's namespaces. */
+  #nameOfNamespace(namespace: string): string {
+    if (namespace === this.fabricNs) return "fabric";
+    if (namespace === this.underlayNs) return "underlay";
+    const instance = this.#store.state.instances.find((i) => i.namespace === namespace);
+    if (instance === undefined) throw new LabError("Lab.UnknownInstance", `The lab has no namespace ${namespace}`);
+    return instance.name;
   }
 
   /** Stops the process with that label in an instance (SIGTERM, SIGKILL after `graceMs`) and forgets it. */
@@ -415,7 +536,8 @@ export class Lab {
   }
 
   async #stopRecorded(record: ProcessRecord, graceMs: number): Promise<StopOutcome> {
-    const outcome = record.pid === null ? { how: "gone" as const } : await stopProcessTree(asIdentity(record), graceMs);
+    const identity = identityOf(record);
+    const outcome = identity === null ? { how: "gone" as const } : await stopProcessTree(identity, graceMs);
     this.#store.update((s) => {
       s.processes = s.processes.filter((p) => p.id !== record.id);
     });
@@ -524,6 +646,7 @@ export class LabProcess {
   readonly stdin: Writable | null;
   readonly #lab: Lab;
   readonly #logOffset: number;
+  readonly #identity: ProcessIdentity | null;
 
   constructor(
     lab: Lab,
@@ -533,7 +656,7 @@ export class LabProcess {
       namespace: string;
       command: string[];
       logFile: string;
-      identity: { pid: number; startTime: number } | null;
+      identity: ProcessIdentity | null;
       stdin: Writable | null;
       logOffset: number;
     },
@@ -548,10 +671,11 @@ export class LabProcess {
     this.startTime = p.identity?.startTime ?? null;
     this.stdin = p.stdin;
     this.#logOffset = p.logOffset;
+    this.#identity = p.identity;
   }
 
   running(): boolean {
-    return this.pid !== null && this.startTime !== null && isRunning({ pid: this.pid, startTime: this.startTime });
+    return this.#identity !== null && isRunning(this.#identity);
   }
 
   /** What this process has logged (not what an earlier process with the same label logged). */
@@ -561,8 +685,7 @@ export class LabProcess {
 
   /** Waits for a line of this process's log to match; fails early, quoting the log, if the process exits. */
   async waitForLog(pattern: RegExp, timeoutMs: number): Promise<RegExpExecArray> {
-    const identity = this.pid === null || this.startTime === null ? null : { pid: this.pid, startTime: this.startTime };
-    return waitForLog(this.logFile, pattern, timeoutMs, identity, this.#logOffset);
+    return waitForLog(this.logFile, pattern, timeoutMs, this.#identity, this.#logOffset);
   }
 
   stop(graceMs = 3000): Promise<StopOutcome> {
@@ -571,8 +694,9 @@ export class LabProcess {
   }
 }
 
-function asIdentity(p: ProcessRecord): { pid: number; startTime: number } {
-  return { pid: p.pid ?? 0, startTime: p.startTime ?? 0 };
+function isRecordRunning(p: ProcessRecord): boolean {
+  const identity = identityOf(p);
+  return identity !== null && isRunning(identity);
 }
 
 function fileSize(file: string): number {

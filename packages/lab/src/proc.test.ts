@@ -1,7 +1,16 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { test } from "node:test";
-import { isRunning, processGroupMembers, processIdentity, stopProcessTree, waitUntil } from "./proc.ts";
+import {
+  commandLineOf,
+  currentBootId,
+  isRunning,
+  processGroupMembers,
+  processIdentity,
+  runsCommand,
+  stopProcessTree,
+  waitUntil,
+} from "./proc.ts";
 
 const node = process.execPath;
 
@@ -53,4 +62,34 @@ test("stopProcessTree: a process that ignores SIGTERM is killed after the grace 
 
 test("stopProcessTree of a process that is gone does nothing", async () => {
   assert.deepEqual(await stopProcessTree({ pid: 2 ** 22 + 12345, startTime: 1 }, 100), { how: "gone" });
+});
+
+test("a process recorded in another boot is not running, whatever its pid and start time", () => {
+  const me = processIdentity(process.pid);
+  assert.ok(me !== undefined);
+  assert.equal(me.bootId, currentBootId());
+  assert.match(currentBootId(), /^[0-9a-f-]{36}$/);
+  assert.equal(isRunning({ ...me, bootId: "00000000-0000-0000-0000-000000000000" }), false);
+  assert.deepEqual(processGroupMembers({ ...me, bootId: "00000000-0000-0000-0000-000000000000" }), []);
+  assert.equal(isRunning({ pid: me.pid, startTime: me.startTime }), true, "an older record without a boot id");
+});
+
+test("runsCommand: the recorded command line or the tail a wrapper execs, nothing else", async () => {
+  const script = "setInterval(() => {}, 1000)";
+  const child = spawn(node, ["-e", script], { stdio: "ignore" });
+  try {
+    assert.ok(child.pid !== undefined);
+    const pid = child.pid;
+    assert.ok(await waitUntil(() => commandLineOf(pid).at(-1) === script, 5000), "the child has exec'd");
+    const identity = processIdentity(pid);
+    assert.ok(identity !== undefined);
+    assert.deepEqual(commandLineOf(pid), [node, "-e", script]);
+    assert.equal(runsCommand(identity, [node, "-e", script]), true);
+    assert.equal(runsCommand(identity, ["/usr/sbin/ip", "netns", "exec", "ns1", node, "-e", script]), true);
+    assert.equal(runsCommand(identity, [node, "-e", "other"]), false, "a reused pid running something else");
+    assert.equal(runsCommand(identity, ["-e", script]), false, "more arguments than recorded");
+    assert.equal(runsCommand({ ...identity, startTime: identity.startTime + 1 }, [node, "-e", script]), false);
+  } finally {
+    child.kill("SIGKILL");
+  }
 });

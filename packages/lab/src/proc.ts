@@ -1,5 +1,6 @@
-// Processes as /proc sees them. A pid alone is not an identity (pids are reused), so the lab records a
-// process as (pid, start time) and never signals a pid whose start time has changed.
+// Processes as /proc sees them. A pid alone is not an identity (pids are reused, and after a reboot the
+// same pid may even start at the same tick), so the lab records a process as (pid, start time, boot) and
+// never signals a pid whose start time or boot has changed.
 import { readdirSync, readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 
@@ -7,6 +8,16 @@ export interface ProcessIdentity {
   pid: number;
   /** Field 22 of /proc/<pid>/stat: clock ticks since boot when the process started. */
   startTime: number;
+  /** The kernel's boot id when the process started; absent in records written before it was kept. */
+  bootId?: string;
+}
+
+let cachedBootId: string | undefined;
+
+/** This boot's id (/proc/sys/kernel/random/boot_id): a process recorded under another boot is gone. */
+export function currentBootId(): string {
+  cachedBootId ??= readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
+  return cachedBootId;
 }
 
 interface ProcStat {
@@ -34,13 +45,41 @@ function readStat(pid: number): ProcStat | undefined {
 /** The identity of a live process, or undefined when there is none with that pid. */
 export function processIdentity(pid: number): ProcessIdentity | undefined {
   const stat = readStat(pid);
-  return stat === undefined || isDead(stat) ? undefined : { pid, startTime: stat.startTime };
+  return stat === undefined || isDead(stat) ? undefined : { pid, startTime: stat.startTime, bootId: currentBootId() };
 }
 
 /** True while the very process that was recorded runs (a zombie counts as gone). */
 export function isRunning(p: ProcessIdentity): boolean {
+  if (p.bootId !== undefined && p.bootId !== currentBootId()) return false;
   const stat = readStat(p.pid);
   return stat !== undefined && !isDead(stat) && stat.startTime === p.startTime;
+}
+
+/** The process's argument vector (empty when it is gone or has none, as a kernel thread). */
+export function commandLineOf(pid: number): string[] {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+  } catch {
+    return [];
+  }
+  const args = text.split("\0");
+  if (args.at(-1) === "") args.pop();
+  return args;
+}
+
+/**
+ * True while the recorded process runs and still runs what was recorded: its command line is the recorded
+ * argument vector or a tail of it (`ip netns exec <ns> prog args` execs `prog args`; a wrapper execs the
+ * next program). A process caught before its first exec still carries its parent's command line, so this
+ * is for deciding what to restart, long after the start, and not for a process just spawned.
+ */
+export function runsCommand(p: ProcessIdentity, command: readonly string[]): boolean {
+  if (!isRunning(p)) return false;
+  const args = commandLineOf(p.pid);
+  if (args.length === 0 || args.length > command.length) return false;
+  const tail = command.slice(command.length - args.length);
+  return args.every((a, i) => a === tail[i]);
 }
 
 function isDead(stat: ProcStat): boolean {
@@ -50,6 +89,7 @@ function isDead(stat: ProcStat): boolean {
 /** Live members of a process group that started no earlier than the group's recorded leader. */
 export function processGroupMembers(leader: ProcessIdentity): number[] {
   const members: number[] = [];
+  if (leader.bootId !== undefined && leader.bootId !== currentBootId()) return members; // a group of another boot
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     const stat = readStat(Number(entry));

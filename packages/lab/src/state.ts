@@ -4,6 +4,7 @@
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { LabError } from "./errors.ts";
+import type { ProcessIdentity } from "./proc.ts";
 
 export const STATE_FILE = "lab-state.json";
 
@@ -50,6 +51,8 @@ export interface ProcessRecord {
   /** null between recording and spawning (a crash there leaves nothing to kill but the namespace's processes). */
   pid: number | null;
   startTime: number | null;
+  /** The boot it was started in (absent in older records): after a reboot its pid means nothing. */
+  bootId?: string;
 }
 
 export interface LabState {
@@ -93,6 +96,14 @@ export function writeState(stateDir: string, state: LabState): void {
     closeSync(fd);
   }
   renameSync(temp, file);
+}
+
+/** What identifies a recorded process on the machine; null when it was recorded but never started. */
+export function identityOf(p: ProcessRecord): ProcessIdentity | null {
+  if (p.pid === null || p.startTime === null) return null;
+  return p.bootId === undefined
+    ? { pid: p.pid, startTime: p.startTime }
+    : { pid: p.pid, startTime: p.startTime, bootId: p.bootId };
 }
 
 /** The recorded state, or undefined when there is no state file. */
@@ -140,7 +151,8 @@ function isLabState(v: unknown): v is LabState {
         typeof p.id === "string" &&
         typeof p.namespace === "string" &&
         (p.pid === null || typeof p.pid === "number") &&
-        (p.startTime === null || typeof p.startTime === "number"),
+        (p.startTime === null || typeof p.startTime === "number") &&
+        (p.bootId === undefined || typeof p.bootId === "string"),
     ) &&
     Array.isArray(v.files) &&
     v.files.every((f) => typeof f === "string")

@@ -27,13 +27,23 @@ function fakeLab(): { lab: Lab; attached: InstanceSpec[] } {
   return { lab, attached };
 }
 
-function api(vpcMtu: number): { client: ApiClient; requests: RecordedRequest[] } {
+interface Recorded {
+  attachments?: Record<string, unknown>[];
+  internet?: Record<string, unknown> | null;
+}
+
+function api(vpcMtu: number, recorded: Recorded = {}): { client: ApiClient; requests: RecordedRequest[] } {
   const requests: RecordedRequest[] = [];
   const route: Route = (r) => {
     if (r.path === `/v1/instances/${vmA.id}`) return { status: 200, body: vmA };
     if (r.path === `/v1/subnets/${subnet.id}`) return { status: 200, body: subnet };
     if (r.path === `/v1/vpcs/${vpc.id}`) return { status: 200, body: { ...vpc, mtu: vpcMtu } };
-    if (r.path === "/v1/fabric/attachments" && r.method === "GET") return { status: 200, body: { items: [] } };
+    if (r.path === "/v1/fabric/attachments" && r.method === "GET") {
+      return { status: 200, body: { items: recorded.attachments ?? [] } };
+    }
+    if (r.path === "/v1/fabric/internet" && r.method === "GET") {
+      return { status: 200, body: { internet: recorded.internet ?? null } };
+    }
     if (r.path.startsWith("/v1/fabric/attachments/") && r.method === "PUT") return { status: 200, body: {} };
     return undefined;
   };
@@ -71,4 +81,38 @@ test("the attachment body: VXLAN fields for a VXLAN endpoint, the interface for 
     vni: 7,
   });
   assert.deepEqual(attachmentBody({ kind: "veth", interface: "vt7" }), { interface: "vt7" });
+});
+
+const underlay = { remoteAddress: "169.254.77.2", remotePort: 4789 };
+
+test("a vNIC havipd has an attachment for keeps its VNI (a lab record lost, havipd's kept)", async () => {
+  const { lab, attached } = fakeLab();
+  const { client } = api(1500, {
+    attachments: [
+      { vnicId: "vnic-other", ...underlay, vni: 5001 },
+      { vnicId: vmA.primaryVnicId, ...underlay, vni: 5003 },
+    ],
+    internet: { ...underlay, vni: 5002 },
+  });
+  await attachApiInstance(lab, client, vmA.id);
+  assert.equal(attached[0]?.vni, 5003);
+});
+
+test("a new vNIC gets the lowest VNI that no attachment and not the internet edge uses", async () => {
+  const { lab, attached } = fakeLab();
+  const { client } = api(1500, {
+    attachments: [{ vnicId: "vnic-other", ...underlay, vni: 5001 }],
+    internet: { ...underlay, vni: 5002 },
+  });
+  await attachApiInstance(lab, client, vmA.id);
+  assert.equal(attached[0]?.vni, 5003, "5002 is the internet edge's: attaching it there would clash");
+});
+
+test("a recorded VNI from elsewhere than the lab's underlay is not reused", async () => {
+  const { lab, attached } = fakeLab();
+  const { client } = api(1500, {
+    attachments: [{ vnicId: vmA.primaryVnicId, remoteAddress: "192.0.2.9", remotePort: 4789, vni: 7000 }],
+  });
+  await attachApiInstance(lab, client, vmA.id);
+  assert.equal(attached[0]?.vni, 5001);
 });

@@ -34,10 +34,32 @@ export function freeVni(used: Iterable<number>): number {
   return vni;
 }
 
+/** The VNIs the lab's instances, havipd's vNIC attachments and its internet edge use. */
 export async function usedVnis(lab: Lab, admin: ApiClient): Promise<number[]> {
   const attachments = await admin.get<{ items: Attachment[] }>("/v1/fabric/attachments");
   const vnis = attachments.items.flatMap((a) => (a.vni === undefined ? [] : [a.vni]));
-  return [...lab.state.instances.map((i) => i.vni), ...vnis];
+  const { internet } = await admin.get<{ internet: { vni?: number } | null }>("/v1/fabric/internet");
+  const edge = internet?.vni === undefined ? [] : [internet.vni];
+  return [...lab.state.instances.map((i) => i.vni), ...vnis, ...edge];
+}
+
+/**
+ * The VNI for a vNIC the lab attaches: the one havipd has recorded for it, when it is a VXLAN attachment from
+ * the lab's underlay that no lab instance uses (the lab's record was lost while havipd kept the attachment),
+ * else the lowest free one. Keeping it keeps havipd's recorded attachment valid instead of clashing with it.
+ */
+async function vniFor(lab: Lab, admin: ApiClient, vnicId: string): Promise<number> {
+  const { items } = await admin.get<{ items: Attachment[] }>("/v1/fabric/attachments");
+  const recorded = items.find((a) => a.vnicId === vnicId);
+  const vni = recorded?.kind === "veth" ? undefined : recorded?.vni;
+  if (
+    vni !== undefined &&
+    recorded?.remoteAddress === UNDERLAY.underlayAddress &&
+    !lab.state.instances.some((i) => i.vni === vni)
+  ) {
+    return vni;
+  }
+  return freeVni(await usedVnis(lab, admin));
 }
 
 export interface AttachResult {
@@ -73,7 +95,7 @@ export async function attachApiInstance(
     return { instance, labName, attached, already: true };
   }
   const prefixLen = Number(subnet.cidr.split("/")[1]);
-  const vni = freeVni(await usedVnis(lab, admin));
+  const vni = await vniFor(lab, admin, vnic.id);
   const attached = await labAwait(() =>
     lab.attachInstance({
       name: labName,

@@ -119,16 +119,30 @@ export async function ensureSeedResources(lc: LabContext, admin: ApiClient): Pro
 /** The internet host's on-link network (INTERNET_DEFAULTS: 203.0.113.10/24 via the edge 203.0.113.1). */
 const INTERNET_CIDR = "203.0.113.0/24";
 
-function running(lab: Lab, name: string, label: string): boolean {
-  const ns = lab.namespaceOf(name);
-  return lab.processes().some((p) => p.namespace === ns && p.label === label && p.pid !== null);
+/**
+ * Starts a lab process unless it really runs (not merely a recorded pid: after a reboot pids mean nothing).
+ * Returns what was restarted, for the report: a process that was recorded and is not running.
+ */
+async function ensureRunning(lab: Lab, name: string, label: string, start: () => Promise<unknown>) {
+  const record = lab.processRecord(name, label);
+  if (record !== undefined && lab.processRunning(record)) return [];
+  await labAwait(start);
+  if (record === undefined) return [];
+  return [`restarted ${label} in ${name} (pid ${String(record.pid)} was not running)`];
 }
 
 /** Attaches the internet host (if not yet) and registers it as the fabric's internet edge. */
-async function ensureInternet(lab: Lab, admin: ApiClient): Promise<void> {
+async function ensureInternet(lab: Lab, admin: ApiClient): Promise<string[]> {
   let record = lab.state.instances.find((i) => i.name === "internet");
   if (record === undefined) {
-    const vni = freeVni(await usedVnis(lab, admin));
+    // The edge havipd has recorded keeps its VNI (a lab record lost while havipd kept its attachments).
+    const { internet } = await admin.get<{ internet: { vni?: number; remoteAddress?: string } | null }>(
+      "/v1/fabric/internet",
+    );
+    const used = await usedVnis(lab, admin);
+    const recorded = internet?.remoteAddress === UNDERLAY.underlayAddress ? internet.vni : undefined;
+    const vni =
+      recorded !== undefined && !lab.state.instances.some((i) => i.vni === recorded) ? recorded : freeVni(used);
     record = await labAwait(() => lab.attachInternet({ vni }));
   }
   await admin.request("PUT", "/v1/fabric/internet", {
@@ -141,32 +155,74 @@ async function ensureInternet(lab: Lab, admin: ApiClient): Promise<void> {
       vni: record.vni,
     },
   });
-  if (!running(lab, "internet", "echo-service")) await labAwait(() => lab.startEchoService());
+  return ensureRunning(lab, "internet", "echo-service", () => lab.startEchoService());
 }
 
-/** Brings the whole seed example up; returns what exists, for printing. */
-export async function seedExampleUp(lc: LabContext): Promise<SeedResources & { holder: string | null }> {
+/** The labels of the processes the seed example starts itself (with its own readiness checks). */
+const SEED_LABELS = new Set(["keepalived", "http-service", "echo-service"]);
+/** havipd's own process in the lab: havipd starts and replaces it, `lab up` leaves it alone. */
+const AGENT_LABEL = "fabric-agent";
+
+export interface SeedUp extends SeedResources {
+  holder: string | null;
+  /** Namespaces the lab made again (gone after a reboot), and lab processes started again. */
+  remade: string[];
+  restarted: string[];
+}
+
+/**
+ * Brings the whole seed example up, also after a reboot: namespaces the lab recorded and the machine lacks are
+ * made again, processes recorded and not running are started again. Returns what exists, for printing.
+ */
+export async function seedExampleUp(lc: LabContext): Promise<SeedUp> {
   labCall(() => {
     requirePrograms(["keepalived"]);
   });
   const admin = await lc.admin();
   const lab = lc.lab();
+  const remade = await labAwait(() => lab.restore());
   const seed = await ensureSeedResources(lc, admin);
   for (const instance of seed.instances) await attachApiInstance(lab, admin, instance.id);
-  await ensureInternet(lab, admin);
+  const restarted = await ensureInternet(lab, admin);
   for (const [name, priority] of Object.entries(SEED.priorities)) {
     const labName = labNameOf(name);
-    if (!running(lab, labName, "http-service")) await labAwait(() => lab.startHttpService(labName));
-    if (!running(lab, labName, "keepalived")) {
-      await labAwait(() => lab.startKeepalived(labName, seedKeepalived(priority)));
-    }
+    restarted.push(...(await ensureRunning(lab, labName, "http-service", () => lab.startHttpService(labName))));
+    restarted.push(
+      ...(await ensureRunning(lab, labName, "keepalived", () =>
+        lab.startKeepalived(labName, seedKeepalived(priority)),
+      )),
+    );
   }
+  restarted.push(...restartOthers(lab));
   const tenant = await lc.as(seed.token);
+  const nameOf = (id: string | undefined) => seed.instances.find((i) => i.id === id)?.name;
+  // The stored holder may be one from before a restart: wait until the instance the API names has the address.
   let havip = seed.havip;
-  for (let waited = 0; havip.holder === null && waited < 15_000; waited += 100) {
-    await sleep(100);
+  for (let waited = 0; waited < 15_000; waited += 100) {
     havip = await tenant.get<HaVip>(path("/v1/havips", havip.id));
+    const holder = nameOf(havip.holder?.instanceId);
+    if (holder !== undefined && (await hasAddress(lab, labNameOf(holder), havip.ipAddress))) break;
+    await sleep(100);
   }
-  const holder = seed.instances.find((i) => i.id === havip.holder?.instanceId)?.name ?? null;
-  return { ...seed, havip, holder };
+  return { ...seed, havip, holder: nameOf(havip.holder?.instanceId) ?? null, remade, restarted };
+}
+
+async function hasAddress(lab: Lab, name: string, ip: string): Promise<boolean> {
+  if (!lab.state.instances.some((i) => i.name === name)) return false;
+  const addresses = await lab.addresses(name).catch(() => []);
+  return addresses.some((a) => a.address === ip);
+}
+
+/** Any other recorded lab process that is not running, started again with its recorded command. */
+function restartOthers(lab: Lab): string[] {
+  const restarted: string[] = [];
+  for (const record of lab.processes()) {
+    if (SEED_LABELS.has(record.label) || record.label === AGENT_LABEL || lab.processRunning(record)) continue;
+    const p = labCall(() => lab.restartProcess(record));
+    const where = lab.state.instances.find((i) => i.namespace === record.namespace)?.name ?? record.namespace;
+    restarted.push(
+      `restarted ${record.label} in ${where} (pid ${String(record.pid)} was not running; now ${String(p.pid)})`,
+    );
+  }
+  return restarted;
 }

@@ -3,16 +3,6 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { LabContext } from "./lab-context.ts";
 
-function alive(pid: number | null): boolean {
-  if (pid === null) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export async function labStatus(lc: LabContext): Promise<string> {
   const { labDir } = lc.places;
   if (!existsSync(join(labDir, "lab-state.json"))) {
@@ -22,7 +12,9 @@ export async function labStatus(lc: LabContext): Promise<string> {
   const state = lab.state;
   const lines = [`lab in ${labDir}, prefix ${state.prefix}`, "namespaces:"];
   for (const n of state.namespaces) {
-    const present = existsSync(join("/run/netns", n.name)) ? "" : "  (MISSING: run havip lab down)";
+    const present = existsSync(join("/run/netns", n.name))
+      ? ""
+      : "  (MISSING: havip lab up seed-example makes it again)";
     lines.push(`  ${n.name.padEnd(20)} ${n.role}${present}`);
   }
   lines.push("instances:");
@@ -33,7 +25,7 @@ export async function labStatus(lc: LabContext): Promise<string> {
   lines.push("processes:");
   for (const p of state.processes) {
     lines.push(
-      `  ${p.label.padEnd(14)} in ${p.namespace.padEnd(18)} pid ${String(p.pid)} ${alive(p.pid) ? "running" : "EXITED"}`,
+      `  ${p.label.padEnd(14)} in ${p.namespace.padEnd(18)} pid ${String(p.pid)} ${lab.processRunning(p) ? "running" : "NOT RUNNING"}`,
     );
   }
   try {

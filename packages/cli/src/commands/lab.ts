@@ -10,6 +10,7 @@ import { execArguments, labAwait, labCall, LabContext, labPlaces } from "./lab-c
 import { failover } from "./lab-failover.ts";
 import { attachApiInstance, detachInstance } from "./lab-instance.ts";
 import { seedExampleUp, SEED } from "./lab-seed.ts";
+import type { SeedUp } from "./lab-seed.ts";
 import { formatTimeline } from "./lab-timeline.ts";
 import { labStatus } from "./lab-status.ts";
 import type { ContextOf } from "./shared.ts";
@@ -55,10 +56,18 @@ The lab commands use the operator token (HAVIP_ADMIN_TOKEN, else <data-dir>/admi
       const lc = labContext(context, cmd, "attach instances as network namespaces and run keepalived");
       const up = await seedExampleUp(lc);
       if (lc.ctx.json) {
-        lc.ctx.printJson({ havip: up.havip, eip: up.eip, instances: up.instances, holder: up.holder });
+        lc.ctx.printJson({
+          havip: up.havip,
+          eip: up.eip,
+          instances: up.instances,
+          holder: up.holder,
+          remade: up.remade,
+          restarted: up.restarted,
+        });
         return;
       }
-      lc.ctx.print(seedSummary(up, lc.places.dataDir));
+      const restored = [...up.remade.map((n) => `re-made namespace ${n}`), ...up.restarted];
+      lc.ctx.print(restored.map((line) => `lab: ${line}\n`).join("") + seedSummary(up, lc.places.dataDir));
     });
 
   const instance = lab.command("instance").description("attach API instances to the lab");
@@ -77,7 +86,10 @@ The lab commands use the operator token (HAVIP_ADMIN_TOKEN, else <data-dir>/admi
       }
       const lc = labContext(context, cmd, "create the instance's network namespace");
       const admin = await lc.admin();
-      const r = await attachApiInstance(lc.lab(), admin, ref, opts.attach);
+      const l = lc.lab();
+      const remade = await labAwait(() => l.restore()); // after a reboot: the lab's namespaces first
+      if (!lc.ctx.json) lc.ctx.print(remade.map((n) => `lab: re-made namespace ${n}\n`).join(""));
+      const r = await attachApiInstance(l, admin, ref, opts.attach);
       const a = r.attached;
       if (lc.ctx.json) lc.ctx.printJson({ instanceId: r.instance.id, ...a });
       else {
@@ -164,13 +176,15 @@ The lab commands use the operator token (HAVIP_ADMIN_TOKEN, else <data-dir>/admi
     .description("remove everything the lab made (namespaces, processes, files), also after a crash")
     .option(
       "--prefix <prefix>",
-      "namespace prefix to sweep when the lab's record is gone (default: recorded, else hvl-)",
+      "namespace prefix to sweep when the lab's record is gone (env HAVIP_LAB_PREFIX; default: recorded, else hvl-)",
     )
     .action(async (opts, cmd) => {
       const lc = labContext(context, cmd, "remove the lab's network namespaces and processes");
       // Best effort: forget the lab's attachments in havipd (it may be stopped already).
       await forgetAttachments(lc).catch(() => undefined);
-      const report = await labAwait(() => labDown({ stateDir: lc.places.labDir, prefix: opts.prefix }));
+      const envPrefix = lc.ctx.environment.env.HAVIP_LAB_PREFIX;
+      const prefix = opts.prefix ?? (envPrefix === undefined || envPrefix === "" ? undefined : envPrefix);
+      const report = await labAwait(() => labDown({ stateDir: lc.places.labDir, prefix }));
       if (lc.ctx.json) lc.ctx.printJson(report);
       else {
         const what = report.namespaces.length === 0 ? "nothing was up" : `removed ${report.namespaces.join(", ")}`;
@@ -195,7 +209,7 @@ function signalNumber(signal: NodeJS.Signals | null): number {
   return signal === null ? 0 : (numbers[signal] ?? 1);
 }
 
-function seedSummary(up: Awaited<ReturnType<typeof seedExampleUp>>, dataDir: string): string {
+function seedSummary(up: SeedUp, dataDir: string): string {
   const lines = [
     `seed example up: HAVIP ${up.havip.name} ${up.havip.ipAddress} (EIP ${up.eip.publicIp}), holder ${up.holder ?? "none yet"}`,
     ...up.instances.map(

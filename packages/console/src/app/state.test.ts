@@ -16,6 +16,7 @@ const havip = (over: Partial<HaVip> = {}): HaVip => ({
   status: "available",
   holder: null,
   generation: 0,
+  contested: null,
   eip: null,
   createdAt: "2026-01-01T00:00:00.000Z",
   updatedAt: "2026-01-01T00:00:00.000Z",

@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest, RawServerDefault } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { ApiError } from "../errors.ts";
-import type { Actor, ControlService } from "../service.ts";
+import type { Actor, ControlService, HolderVerification } from "../service.ts";
 import type { IdempotencyStore } from "./idempotency.ts";
 
 export type ApiApp = FastifyInstance<
@@ -34,6 +34,8 @@ declare module "fastify" {
 export interface RouteContext {
   service: ControlService;
   idempotency: IdempotencyStore;
+  /** Asks the fabric who has a HAVIP's address and waits until its finding is recorded (none: API-only). */
+  verifyHolder?: (havipId: string) => Promise<HolderVerification | null>;
 }
 
 const actors = new WeakMap<FastifyRequest, Actor>();

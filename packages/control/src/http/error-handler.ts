@@ -1,9 +1,11 @@
 // The one place where failures become responses: every error leaves as
 // `{"error": {"code", "message", "requestId"}}` with the catalogue's status. Fastify's own errors
-// (validation, body parsing, limits) are mapped to catalogue codes; anything unexpected is logged with
-// its request id and answered 500 InternalError without details.
+// (validation, body parsing, limits) are mapped to catalogue codes, a database outage to 503
+// ServiceUnavailable.Store; anything unexpected is logged with its request id and answered 500 InternalError
+// without details.
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { ApiError, isApiError, type ErrorCode } from "../errors.ts";
+import { storeUnavailableError } from "../store/index.ts";
 import { ID_PATTERNS } from "./ids.ts";
 import type { ErrorBody } from "./schemas.ts";
 
@@ -134,6 +136,8 @@ export function validationError(e: FastifyError): ApiError {
 /** Any thrown value as the catalogue error to answer with. */
 export function toApiError(e: unknown): ApiError {
   if (isApiError(e)) return e;
+  const unavailable = storeUnavailableError(e);
+  if (unavailable) return unavailable;
   if (isFastifyError(e)) {
     if (e.validation) return validationError(e);
     const mapped = FASTIFY_CODES[e.code];
@@ -175,6 +179,10 @@ export function handleError(e: unknown, request: FastifyRequest, reply: FastifyR
   const error = toApiError(e);
   if (error.code === "InternalError") {
     request.log.error({ err: e, requestId: request.id }, "unexpected error");
+  } else if (error.code === "ServiceUnavailable.Store") {
+    // The outage is logged by havipd when it starts and ends; per request, its cause in one line is enough.
+    const cause = e === error ? {} : { cause: String(e) };
+    request.log.info({ code: error.code, requestId: request.id, ...cause }, error.message);
   } else {
     request.log.info({ code: error.code, requestId: request.id }, error.message);
   }

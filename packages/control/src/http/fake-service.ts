@@ -159,6 +159,10 @@ export function fakeService(operatorToken = "op-token"): FakeService {
       record("observeHolder", obs);
       return Promise.reject(new ApiError("NotFound", `HAVIP ${obs.havipId} not found.`));
     },
+    observeContest(obs) {
+      record("observeContest", obs);
+      return Promise.resolve(null);
+    },
     eventsSince(actor, since, limit) {
       record("eventsSince", actor, since, limit);
       if (since > log.length) return Promise.reject(new ApiError("InvalidParameter", "since is in the future"));

@@ -287,8 +287,8 @@ describe("HAVIP rules through HTTP (real services)", () => {
       assert.deepEqual(
         history.items.map((e) => [e.generation, e.instanceId, e.previousVnicId, e.reason]),
         [
-          [1, vmA.id, null, "announcement"],
-          [2, vmB.id, vmA.primaryVnicId, "announcement"],
+          [1, vmA.id, null, "manual"],
+          [2, vmB.id, vmA.primaryVnicId, "manual"],
         ],
       );
       const firstPage = expectStatus<{ items: HolderHistoryEntry[]; nextCursor: string | null }>(
@@ -353,7 +353,7 @@ describe("HAVIP rules through HTTP (real services)", () => {
       assert.deepEqual(
         history.items.map((e) => [e.generation, e.reason, e.vnicId]),
         [
-          [1, "announcement", vm.primaryVnicId],
+          [1, "manual", vm.primaryVnicId],
           [2, "released", null],
         ],
       );

@@ -152,6 +152,16 @@ export const HaVipMemberSchema = Type.Object(
   { ...closed, title: "HaVipMember" },
 );
 
+export const HaVipContestSchema = Type.Object(
+  {
+    since: Timestamp,
+    claimants: Type.Array(HaVipMemberSchema, {
+      description: "The instances that hold the address at once (answered the same probe, or claim in turns)",
+    }),
+  },
+  { ...closed, title: "HaVipContest" },
+);
+
 export const HaVipSchema = Type.Object(
   {
     id: idSchema("havip"),
@@ -166,6 +176,9 @@ export const HaVipSchema = Type.Object(
     status: Type.Union([Type.Literal("available"), Type.Literal("in-use")]),
     holder: Nullable(HaVipHolderSchema),
     generation: Type.Integer({ minimum: 0, description: "Last generation issued (0 before the first holder)" }),
+    contested: Type.Union([HaVipContestSchema, Type.Null()], {
+      description: "Split brain: several instances hold the address at once; null otherwise",
+    }),
     eip: Nullable(Type.Object({ id: idSchema("eip"), publicIp: Ipv4 }, closed)),
     createdAt: Timestamp,
     updatedAt: Timestamp,
@@ -180,7 +193,13 @@ export const HolderHistoryEntrySchema = Type.Object(
     vnicId: Nullable(idSchema("vnic")),
     previousVnicId: Nullable(idSchema("vnic")),
     at: Timestamp,
-    reason: Type.Union([Type.Literal("announcement"), Type.Literal("released")]),
+    reason: Type.Union([
+      Type.Literal("announcement"),
+      Type.Literal("verified"),
+      Type.Literal("withdrawn"),
+      Type.Literal("released"),
+      Type.Literal("manual"),
+    ]),
   },
   { ...closed, title: "HolderHistoryEntry" },
 );
@@ -247,22 +266,62 @@ export const ChangeEventSchema = Type.Object(
       Type.Literal("updated"),
       Type.Literal("deleted"),
       Type.Literal("holder-changed"),
+      Type.Literal("contest-started"),
+      Type.Literal("contest-ended"),
     ]),
     data: Type.Unknown({ description: "The resource after the change (null for deletes)" }),
   },
   { ...closed, title: "ChangeEvent" },
 );
 
+export const HolderVerificationSchema = Type.Object(
+  {
+    outcome: Type.Union(
+      [
+        Type.Literal("confirmed"),
+        Type.Literal("moved"),
+        Type.Literal("contested"),
+        Type.Literal("silent"),
+        Type.Literal("released"),
+        Type.Literal("unheld"),
+        Type.Literal("unasked"),
+      ],
+      {
+        description:
+          "confirmed: the holder answered; moved: another instance has the address and is now the holder; contested: several answered; silent: nobody answered (yet); released: nobody answered for several rounds; unheld: no holder, nobody answered; unasked: no instance that may claim it is attached to the fabric",
+      },
+    ),
+    holderVnicId: Type.Union([idSchema("vnic"), Type.Null()]),
+    generation: Type.Integer({ minimum: 0 }),
+    answered: Type.Array(idSchema("vnic"), { description: "The vNICs that answered: they have the address" }),
+  },
+  { ...closed, title: "HolderVerification" },
+);
+
 export const ObservationResultSchema = Type.Object(
   {
-    changed: Type.Boolean({ description: "false: a re-announcement by the current holder (no new generation)" }),
+    changed: Type.Boolean({
+      description: "false: nothing recorded (the reported holder already holds it, or an older generation)",
+    }),
+    stale: Type.Optional(Type.Boolean({ description: "The observation's generation was older than the stored one" })),
     havip: HaVipSchema,
+    verification: Type.Optional(
+      Type.Union([HolderVerificationSchema, Type.Null()], {
+        description: "What the fabric found when it verified the report (null: the fabric could not be asked)",
+      }),
+    ),
   },
   { ...closed, title: "ObservationResult" },
 );
 
 export const HealthSchema = Type.Object(
-  { status: Type.Literal("ok"), revision: Type.Integer({ minimum: 0 }) },
+  {
+    status: Type.Literal("ok"),
+    revision: Type.Integer({ minimum: 0 }),
+    store: Type.Literal("up", {
+      description: "The database answered this check; when it does not, health answers 503 ServiceUnavailable.Store",
+    }),
+  },
   { ...closed, title: "Health" },
 );
 

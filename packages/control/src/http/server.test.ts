@@ -46,7 +46,11 @@ describe("HTTP plumbing (fake service)", () => {
   describe("open endpoints", () => {
     it("GET /v1/health needs no token and carries a request id", async () => {
       const r = await call("GET", "/v1/health");
-      assert.deepEqual(expectStatus(r, 200), { status: "ok", revision: await service.currentRevision() });
+      assert.deepEqual(expectStatus(r, 200), {
+        status: "ok",
+        revision: await service.currentRevision(),
+        store: "up",
+      });
       assert.match(String(r.headers["x-request-id"]), /^[0-9a-f-]{36}$/);
     });
     it("GET /openapi.json is an OpenAPI 3.1 document of every /v1 route", async () => {

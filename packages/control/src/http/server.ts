@@ -7,7 +7,7 @@ import swaggerUi from "@fastify/swagger-ui";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
 import { ApiError } from "../errors.ts";
-import type { ControlService } from "../service.ts";
+import type { ControlService, HolderVerification } from "../service.ts";
 import type { ApiApp, RouteContext } from "./app.ts";
 import { makeAuthHook } from "./auth.ts";
 import { handleError, sendError } from "./error-handler.ts";
@@ -46,6 +46,11 @@ export interface BuildApiServerOptions {
   idempotency?: IdempotencyStore;
   /** Event stream tuning (heartbeat interval, backlog page size); tests shorten the heartbeat. */
   events?: Partial<EventStreamOptions>;
+  /**
+   * Verifies a HAVIP's holder in the fabric after a manual observation (havipd passes its fabric's); without it,
+   * `POST /v1/observations` records the report as it is.
+   */
+  verifyHolder?: (havipId: string) => Promise<HolderVerification | null>;
 }
 
 const NoQuery = Type.Object({}, { additionalProperties: false });
@@ -112,7 +117,11 @@ export async function buildApiServer(options: BuildApiServerOptions): Promise<Fa
   app.get("/openapi.json", { schema: { hide: true } }, (_request, reply) => reply.send(app.swagger()));
 
   const idempotency = options.idempotency ?? serviceIdempotencyStore(service) ?? memoryIdempotencyStore();
-  const ctx: RouteContext = { service, idempotency };
+  const ctx: RouteContext = {
+    service,
+    idempotency,
+    ...(options.verifyHolder === undefined ? {} : { verifyHolder: options.verifyHolder }),
+  };
   const openStreams: OpenStreams = new Set();
   app.addHook("preClose", (done) => {
     for (const end of [...openStreams]) end();

@@ -36,16 +36,21 @@ export async function havipRow(db: Kysely<Database>, id: string): Promise<Havips
 }
 
 /**
- * Sets (or clears, with newHolder null) the holder: generation + 1, a history entry, updated_at, and a
- * `holder-changed` event. Returns the HAVIP after the change.
+ * Sets (or clears, with newHolder null) the holder: a new generation (the one the fabric issued, which the caller
+ * has checked is newer; else the stored one + 1), a history entry, updated_at, and a `holder-changed` event.
+ * Returns the HAVIP after the change.
  */
 export async function changeHolder(
   tx: WriteTx,
   row: HavipsTable,
   newHolder: { vnicId: string; instanceId: string; since: string } | null,
   reason: HolderHistoryEntry["reason"],
+  issued?: number,
 ): Promise<HaVip> {
-  const generation = row.generation + 1;
+  if (issued !== undefined && issued <= row.generation) {
+    throw new Error(`unreachable: generation ${issued} is not newer than ${row.generation}`);
+  }
+  const generation = issued ?? row.generation + 1;
   await tx.db
     .updateTable("havips")
     .set({

@@ -50,7 +50,7 @@ forEachBackend("HAVIPs", (backend) => {
         vnicId: a.primaryVnicId,
         previousVnicId: null,
         at: at(1).toISOString(),
-        reason: "announcement",
+        reason: "manual",
       },
       {
         generation: 2,
@@ -58,7 +58,7 @@ forEachBackend("HAVIPs", (backend) => {
         vnicId: b.primaryVnicId,
         previousVnicId: a.primaryVnicId,
         at: at(2).toISOString(),
-        reason: "announcement",
+        reason: "manual",
       },
     ]);
     assert.deepEqual(await svc.getHaVip(actor, havip.id), second.havip);

@@ -7,6 +7,7 @@ import { ApiError } from "../errors.ts";
 import type { HaVip, HolderHistoryEntry, Page, Quotas } from "../model.ts";
 import type {
   Actor,
+  ContestObservation,
   CreateHaVipInput,
   HolderObservation,
   ListOptions,
@@ -161,6 +162,8 @@ export function havipServices(ctx: ServiceContext) {
         holder_instance_id: null,
         holder_since: null,
         generation: 0,
+        contested_since: null,
+        contested_claimants: null,
         created_at: tx.at,
         updated_at: tx.at,
       };
@@ -277,31 +280,102 @@ export function havipServices(ctx: ServiceContext) {
 
   async function observeHolder(obs: HolderObservation): Promise<ObservationResult> {
     const havipId = requireId("havip", obs.havipId, "havipId");
-    const vnicId = requireId("vnic", obs.vnicId, "vnicId");
+    const vnicId = obs.vnicId === null ? null : requireId("vnic", obs.vnicId, "vnicId");
     if (!(obs.at instanceof Date) || Number.isNaN(obs.at.getTime())) {
       throw new ApiError("InvalidParameter", "at must be a valid time.");
+    }
+    const issued = obs.generation;
+    if (issued !== undefined && (!Number.isSafeInteger(issued) || issued < 1)) {
+      throw new ApiError("InvalidParameter", "generation must be a positive integer.");
+    }
+    if (vnicId === null && issued === undefined) {
+      throw new ApiError("InvalidParameter", "a release (no vNIC) needs the generation the fabric issued.");
     }
     const at = obs.at.toISOString();
     return store.write(async (tx) => {
       const row = await havipRow(tx.db, havipId);
       if (!row) throw new ApiError("NotFound", `HAVIP ${havipId} does not exist.`);
+      // The data plane issues generations (max seen + 1): an older or equal one than the stored is not recorded,
+      // so that the record never goes backwards. The fabric hears of the stored state through the spec.
+      if (issued !== undefined && issued <= row.generation) {
+        return {
+          changed: false,
+          stale: issued < row.generation || row.holder_vnic_id !== vnicId,
+          havip: await loadHaVip(tx.db, row),
+        };
+      }
+      if (vnicId === null) {
+        const havip = await changeHolder(tx, row, null, obs.reason ?? "withdrawn", issued);
+        return { changed: true, havip };
+      }
       if (!(await mayClaim(tx, row, vnicId))) {
         throw new ApiError(
           "IncorrectState.HolderNotAllowed",
           `vNIC ${vnicId} may not claim HAVIP ${havipId} (unknown, other subnet, or not a member).`,
         );
       }
-      // A re-announcement by the holder refreshes it: no new generation, no history, no event.
-      if (row.holder_vnic_id === vnicId) return { changed: false, havip: await loadHaVip(tx.db, row) };
+      // A re-announcement by the holder refreshes it: no new generation, no history, no event (a report by hand
+      // of the holder there is changes nothing either).
+      if (row.holder_vnic_id === vnicId && issued === undefined) {
+        return { changed: false, havip: await loadHaVip(tx.db, row) };
+      }
       const vnic = await tx.db
         .selectFrom("vnics")
         .select("instance_id")
         .where("id", "=", vnicId)
         .executeTakeFirstOrThrow();
-      const havip = await changeHolder(tx, row, { vnicId, instanceId: vnic.instance_id, since: at }, "announcement");
+      const reason = issued === undefined ? "manual" : (obs.reason ?? "announcement");
+      const holder = { vnicId, instanceId: vnic.instance_id, since: at };
+      const havip = await changeHolder(tx, row, holder, reason, issued);
       return { changed: true, havip };
     });
   }
 
-  return { createHaVip, listHaVips, getHaVip, updateHaVip, deleteHaVip, getHaVipHistory, observeHolder };
+  async function observeContest(obs: ContestObservation): Promise<HaVip | null> {
+    const havipId = requireId("havip", obs.havipId, "havipId");
+    return store.write(async (tx) => {
+      const row = await havipRow(tx.db, havipId);
+      if (!row) return null;
+      let claimants: { vnicId: string; instanceId: string }[] = [];
+      if (obs.claimants !== null && obs.claimants.length > 0) {
+        const vnics = await tx.db
+          .selectFrom("vnics")
+          .select(["id", "instance_id"])
+          .where("id", "in", obs.claimants)
+          .execute();
+        const instanceOf = new Map(vnics.map((v) => [v.id, v.instance_id]));
+        claimants = obs.claimants.flatMap((id) => {
+          const instanceId = instanceOf.get(id);
+          return instanceId === undefined ? [] : [{ instanceId, vnicId: id }];
+        });
+      }
+      const ended = claimants.length === 0;
+      const json = ended ? null : JSON.stringify(claimants);
+      if (row.contested_claimants === json) return loadHaVip(tx.db, row);
+      const since = ended ? null : (row.contested_since ?? obs.since.toISOString());
+      await tx.db
+        .updateTable("havips")
+        .set({ contested_since: since, contested_claimants: json, updated_at: tx.at })
+        .where("id", "=", havipId)
+        .execute();
+      const fresh = await havipRow(tx.db, havipId);
+      if (!fresh) throw new Error("unreachable: HAVIP vanished inside its transaction");
+      const havip = await loadHaVip(tx.db, fresh);
+      if (ended && row.contested_claimants === null) return havip;
+      const action = ended ? "contest-ended" : "contest-started";
+      tx.record({ projectId: row.project_id, resource: "havip", id: havipId, action, data: havip });
+      return havip;
+    });
+  }
+
+  return {
+    createHaVip,
+    listHaVips,
+    getHaVip,
+    updateHaVip,
+    deleteHaVip,
+    getHaVipHistory,
+    observeHolder,
+    observeContest,
+  };
 }

@@ -2,7 +2,7 @@
 // plane behind the ControlService interface, plus `idempotent` for the HTTP layer.
 import { DEFAULT_QUOTAS, type Quotas } from "../model.ts";
 import type { ControlService } from "../service.ts";
-import { openStore } from "../store/index.ts";
+import { type Lease, type LeaseOptions, openStore, type WaitForLeaseOptions } from "../store/index.ts";
 import { adminServices } from "./admin.ts";
 import { eipServices } from "./eips.ts";
 import { eventServices } from "./events.ts";
@@ -21,6 +21,8 @@ export interface OpenControlServiceOptions {
   /** The deployment's quotas; values the operator sets through setQuotas are stored and take precedence. */
   quotas?: Partial<Quotas>;
   now?: () => Date;
+  /** PostgreSQL: the database went away (false, with the error) or came back (true). For the log. */
+  onStoreAvailability?: (available: boolean, error?: unknown) => void;
 }
 
 export interface ControlServiceWithIdempotency extends ControlService {
@@ -35,6 +37,14 @@ export interface ControlServiceWithIdempotency extends ControlService {
     fingerprint: string,
     run: () => Promise<T>,
   ): Promise<IdempotentResult<T>>;
+  /**
+   * Takes the lease `name` when no process on this database holds it (null otherwise): "exactly one
+   * replica does X". PostgreSQL: a session advisory lock on a dedicated connection; onLost fires when that
+   * connection dies or stops answering (stop doing X at once). SQLite: always granted.
+   */
+  acquireLease(name: string, options: LeaseOptions): Promise<Lease | null>;
+  /** Waits until the lease `name` is granted (trying again through outages) or options.signal aborts. */
+  waitForLease(name: string, options: WaitForLeaseOptions): Promise<Lease>;
 }
 
 export async function openControlService(options: OpenControlServiceOptions): Promise<ControlServiceWithIdempotency> {
@@ -44,7 +54,11 @@ export async function openControlService(options: OpenControlServiceOptions): Pr
   }
   const baseQuotas: Quotas = { ...DEFAULT_QUOTAS, ...validateQuotas(options.quotas ?? {}) };
   const now = options.now ?? (() => new Date());
-  const store = await openStore({ databaseUrl: options.databaseUrl, now });
+  const store = await openStore({
+    databaseUrl: options.databaseUrl,
+    now,
+    ...(options.onStoreAvailability ? { onAvailability: options.onStoreAvailability } : {}),
+  });
   const ctx = { store, operatorToken: options.operatorToken, baseQuotas };
   return {
     ...adminServices(ctx),
@@ -54,6 +68,8 @@ export async function openControlService(options: OpenControlServiceOptions): Pr
     ...eipServices(ctx),
     ...eventServices(store),
     idempotent: idempotencyRunner(store, now),
+    acquireLease: (name, leaseOptions) => store.acquireLease(name, leaseOptions),
+    waitForLease: (name, leaseOptions) => store.waitForLease(name, leaseOptions),
     close: () => store.close(),
   };
 }

@@ -10,5 +10,7 @@ export {
 } from "./store.ts";
 export { parseDatabaseUrl, type DatabaseTarget } from "./database-url.ts";
 export { constraintError, isUniqueViolation } from "./constraints.ts";
+export { isStoreOutage, storeUnavailableError } from "./unavailable.ts";
+export type { Lease, LeaseOptions, WaitForLeaseOptions } from "./lease.ts";
 export type { Database } from "./schema.ts";
 export * from "./rows.ts";

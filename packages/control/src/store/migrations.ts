@@ -230,11 +230,21 @@ const indexesAndAddressFloor: Migration = {
   },
 };
 
+// A HAVIP can be contested (several instances hold its address at once; the fabric sees it): when it started and
+// who the claimants are, so that every replica and the console show it.
+const havipContest: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema.alterTable("havips").addColumn("contested_since", "text").execute();
+    await db.schema.alterTable("havips").addColumn("contested_claimants", "text").execute();
+  },
+};
+
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0001_initial": initial,
   "0002_idempotency_keys_committed_with_create": idempotencyKeysCommittedWithCreate,
   "0003_vpc_mtu": vpcMtu,
   "0004_indexes_and_address_floor": indexesAndAddressFloor,
+  "0005_havip_contest": havipContest,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -5,6 +5,7 @@ import type {
   Eip,
   EipPool,
   HaVip,
+  HaVipContest,
   HaVipMember,
   HolderHistoryEntry,
   Instance,
@@ -129,10 +130,16 @@ export function toHaVip(
     status: holder ? "in-use" : "available",
     holder,
     generation: r.generation,
+    contested: contestOf(r),
     eip: eip ? { id: eip.id, publicIp: eip.public_ip } : null,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
+}
+
+function contestOf(r: HavipsTable): HaVipContest | null {
+  if (r.contested_since === null || r.contested_claimants === null) return null;
+  return { since: r.contested_since, claimants: JSON.parse(r.contested_claimants) as HaVipMember[] };
 }
 
 export function toHistoryEntry(r: HavipHistoryTable): HolderHistoryEntry {

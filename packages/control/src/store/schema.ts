@@ -1,5 +1,7 @@
 // The tables as Kysely sees them. Timestamps are ISO 8601 text (portable and ordered on both dialects),
 // booleans are integers 0/1, addresses are dotted-quad text.
+import type { HolderChangeReason } from "../model.ts";
+
 export interface ProjectsTable {
   id: string;
   name: string;
@@ -88,6 +90,9 @@ export interface HavipsTable {
   holder_instance_id: string | null;
   holder_since: string | null;
   generation: number;
+  /** A contest: when it started, and its claimants as JSON `[{instanceId, vnicId}]`; null without one. */
+  contested_since: string | null;
+  contested_claimants: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -106,7 +111,7 @@ export interface HavipHistoryTable {
   vnic_id: string | null;
   previous_vnic_id: string | null;
   at: string;
-  reason: "announcement" | "released";
+  reason: HolderChangeReason;
 }
 
 export interface EipsTable {

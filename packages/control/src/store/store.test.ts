@@ -68,6 +68,7 @@ forEachBackend("store", (backend: Backend) => {
           "0002_idempotency_keys_committed_with_create",
           "0003_vpc_mtu",
           "0004_indexes_and_address_floor",
+          "0005_havip_contest",
         ],
       );
     });
@@ -79,6 +80,8 @@ forEachBackend("store", (backend: Backend) => {
       // Wind the database back to before 0003 (no mtu column, 0003 and later not recorded), with a VPC in it.
       await sql`alter table vpcs drop column mtu`.execute(store.db);
       await sql`alter table subnets drop column alloc_floor`.execute(store.db); // 0004's column
+      await sql`alter table havips drop column contested_since`.execute(store.db); // 0005's columns
+      await sql`alter table havips drop column contested_claimants`.execute(store.db);
       await sql`delete from kysely_migration where name >= '0003_vpc_mtu'`.execute(store.db);
       await sql`insert into projects (id, name, token_hash, created_at) values ('proj-1', 'p', 'h', 'now')`.execute(
         store.db,

@@ -3,6 +3,10 @@
 // order and records every change in the `changes` table beside the change itself. Concurrent writes share a
 // commit (group commit, see `write`): one fsync for many acknowledged writes. `runOnce` makes the
 // writes of an idempotent request and the record of its Idempotency-Key one transaction.
+// On PostgreSQL several processes may share the database: each write transaction NOTIFYs its last revision,
+// and every store LISTENs, so each process's change feed delivers every process's commits. A database that
+// goes away fails calls (the API answers 503 ServiceUnavailable.Store), never the process; the store
+// reconnects by itself.
 import { AsyncLocalStorage } from "node:async_hooks";
 import { DatabaseSync } from "node:sqlite";
 import { type ControlledTransaction, Kysely, PostgresDialect, sql, type Transaction } from "kysely";
@@ -12,8 +16,18 @@ import type { ChangeEvent } from "../model.ts";
 import { ChangeFeed, type ChangeListener } from "./change-feed.ts";
 import { constraintError } from "./constraints.ts";
 import { parseDatabaseUrl } from "./database-url.ts";
+import {
+  type Lease,
+  type LeaseOptions,
+  type Leases,
+  localLeases,
+  postgresLeases,
+  type WaitForLeaseOptions,
+} from "./lease.ts";
 import { migrationProvider } from "./migrations.ts";
 import { NodeSqliteDialect } from "./node-sqlite-dialect.ts";
+import { ChangeNotifications } from "./notifications.ts";
+import { changeChannel, ensureSchema, openPool, type PostgresTarget } from "./postgres.ts";
 import { toChangeEvent } from "./rows.ts";
 import type { Database } from "./schema.ts";
 
@@ -60,7 +74,16 @@ export interface Store {
   runOnce<T>(claim: IdempotencyClaim, run: () => Promise<T>): Promise<OnceOutcome<T>>;
   changesSince(since: number, limit: number, projectId?: string): Promise<ChangeEvent[]>;
   currentRevision(): Promise<number>;
+  /** Every committed change, this process's and (PostgreSQL) other processes', in revision order. */
   onChange(listener: ChangeListener): () => void;
+  /**
+   * Takes the lease `name` if no one (in any process on this database) holds it; null when someone does.
+   * PostgreSQL: a session advisory lock on a dedicated connection; when that connection dies or stops
+   * answering, the lease is lost and onLost fires. SQLite: always granted.
+   */
+  acquireLease(name: string, options: LeaseOptions): Promise<Lease | null>;
+  /** Waits until the lease `name` is granted (through outages too), or options.signal aborts. */
+  waitForLease(name: string, options: WaitForLeaseOptions): Promise<Lease>;
   close(): Promise<void>;
 }
 
@@ -69,6 +92,11 @@ export interface StoreOptions {
   now?: () => Date;
   /** PostgreSQL pool size (default 10). */
   poolSize?: number;
+  /**
+   * PostgreSQL: the database went away (false, with the error) or is back (true); called on each change.
+   * The store rides it out by itself; this is for the operator's log.
+   */
+  onAvailability?: (available: boolean, error?: unknown) => void;
 }
 
 const SQLITE_BUSY_TIMEOUT_MS = 5000;
@@ -127,32 +155,26 @@ function openSqlite(path: string): Kysely<Database> {
   });
 }
 
-async function openPostgres(connectionString: string, schema: string | null, poolSize: number) {
-  if (schema !== null) {
-    const setup = new pg.Client({ connectionString });
-    await setup.connect();
-    try {
-      await setup.query(`create schema if not exists "${schema}"`);
-    } finally {
-      await setup.end();
-    }
-  }
-  const pool = new pg.Pool({
-    connectionString,
-    max: poolSize,
-    ...(schema !== null ? { options: `-c search_path="${schema}"` } : {}),
-  });
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+async function openPostgres(target: PostgresTarget, poolSize: number) {
+  await ensureSchema(target);
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool: openPool(target, poolSize) }) });
+}
+
+/**
+ * A failure as callers should see it: a catalogue error for a violated constraint. An outage stays the
+ * driver's error (isStoreOutage tells it): the HTTP layer answers it 503 ServiceUnavailable.Store, and
+ * callers that retry (the fabric's holder recording) keep telling it from a final refusal (an ApiError).
+ */
+function mapStoreError(e: unknown): unknown {
+  return constraintError(e) ?? e;
 }
 
 export async function openStore(options: StoreOptions): Promise<Store> {
   const target = parseDatabaseUrl(options.databaseUrl);
   const now = options.now ?? (() => new Date());
   const dialect: StoreDialect = target.kind;
-  const db =
-    target.kind === "sqlite"
-      ? openSqlite(target.path)
-      : await openPostgres(target.connectionString, target.schema, options.poolSize ?? 10);
+  const db = target.kind === "sqlite" ? openSqlite(target.path) : await openPostgres(target, options.poolSize ?? 10);
+  const channel = target.kind === "postgres" ? changeChannel(target) : null;
 
   try {
     const migrator = new Migrator({
@@ -183,7 +205,41 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     return row.revision;
   }
 
-  const feed = new ChangeFeed(await currentRevision(), (since) => changesSince(since, 1000));
+  let feed: ChangeFeed;
+  let notifications: ChangeNotifications | undefined;
+  let leases: Leases;
+  try {
+    feed = new ChangeFeed(await currentRevision(), changesSince);
+    if (target.kind === "postgres") {
+      // Listening starts after the feed's first revision was read: whatever was committed in between is
+      // read from the table when listening begins (onListening), so nothing falls between the two.
+      let available = true;
+      notifications = await ChangeNotifications.start({
+        target,
+        channel: changeChannel(target),
+        onNotify: (revision) => {
+          feed.catchUp(revision);
+        },
+        onListening: () => {
+          feed.catchUp();
+          if (available) return;
+          available = true;
+          options.onAvailability?.(true);
+        },
+        onLost: (error) => {
+          if (!available) return;
+          available = false;
+          options.onAvailability?.(false, error);
+        },
+      });
+      leases = postgresLeases(target);
+    } else {
+      leases = localLeases();
+    }
+  } catch (e) {
+    await db.destroy();
+    throw e;
+  }
 
   /** Takes the writer lock (see below); returns the last committed revision. */
   async function takeWriterLock(trx: Transaction<Database>): Promise<number> {
@@ -235,6 +291,8 @@ export async function openStore(options: StoreOptions): Promise<Store> {
         .execute();
     }
     await trx.updateTable("revision_counter").set({ revision: last.revision }).where("id", "=", 1).execute();
+    // Delivered to every listening store when (and only if) this transaction commits.
+    if (channel !== null) await sql`select pg_notify(${channel}, ${String(last.revision)})`.execute(trx);
   }
 
   // The runOnce in progress on this async path, if any: how `write` knows to join its transaction.
@@ -298,13 +356,13 @@ export async function openStore(options: StoreOptions): Promise<Store> {
             if (alone) throw e;
             await sql`rollback to savepoint w`.execute(trx);
             await sql`release savepoint w`.execute(trx);
-            outcomes.push({ ok: false, error: constraintError(e) ?? e });
+            outcomes.push({ ok: false, error: mapStoreError(e) });
           }
         }
         await logChanges(trx, committed);
       });
     } catch (e) {
-      const error = constraintError(e) ?? e;
+      const error = mapStoreError(e);
       for (const queued of group) queued.settle({ ok: false, error });
       return;
     }
@@ -322,7 +380,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
       return await fn(writeTx(state));
     } catch (e) {
       scope.failed = true; // even if run swallows this error, its transaction must not commit
-      throw constraintError(e) ?? e;
+      throw mapStoreError(e);
     }
   }
 
@@ -385,7 +443,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
       await state.trx.commit().execute();
     } catch (e) {
       await rollBack(state.trx);
-      throw constraintError(e) ?? e;
+      throw mapStoreError(e);
     }
     feed.committed(state.changes);
     return { kind: "ran", value };
@@ -429,8 +487,12 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     changesSince,
     currentRevision,
     onChange: (listener) => feed.subscribe(listener),
+    acquireLease: (name, leaseOptions) => leases.acquire(name, leaseOptions),
+    waitForLease: (name, leaseOptions) => leases.waitFor(name, leaseOptions),
     async close() {
       feed.close();
+      await notifications?.close();
+      await leases.close();
       await db.destroy();
     },
   };

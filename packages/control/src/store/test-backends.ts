@@ -161,3 +161,36 @@ export async function seedTenant(svc: ControlServiceWithIdempotency, name = "ten
   const subnet = await svc.createSubnet(actor, { vpcId: vpc.id, name: "sn", cidr: "10.0.1.0/24", zone: "z1" });
   return { project, token, actor, vpc, subnet };
 }
+
+/** Declares a PostgreSQL-only suite (several processes on one database); skipped loudly without HAVIP_TEST_PG_URL. */
+export function postgresOnly(title: string, suite: (baseUrl: string) => void): void {
+  const pgUrl = process.env.HAVIP_TEST_PG_URL;
+  if (pgUrl) {
+    void describe(`${title} [postgres]`, () => {
+      suite(pgUrl);
+    });
+  } else if (process.env.CI) {
+    void test(`${title} [postgres]`, () => {
+      assert.fail("HAVIP_TEST_PG_URL is not set: CI must run the store suite on PostgreSQL (scripts/pg-test.sh start)");
+    });
+  } else {
+    void test(`${title} [postgres]`, (t) => {
+      t.skip(
+        "SKIPPED: HAVIP_TEST_PG_URL is not set; run `scripts/pg-test.sh start` and export its URL to test PostgreSQL",
+      );
+    });
+  }
+}
+
+/** Runs one statement as an administrator of the test server (e.g. pg_terminate_backend). */
+export async function adminSql(url: string, text: string): Promise<void> {
+  const server = new URL(url);
+  server.search = ""; // without `schema=`, which pg would not understand
+  const client = new pg.Client({ connectionString: server.toString() });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}

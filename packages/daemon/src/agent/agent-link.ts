@@ -8,7 +8,7 @@ import { ApiError } from "@havip/control";
 import type { CaptureTarget, NetworkSpec, Observation, SpecChange } from "@havip/fabric";
 import type { Logger } from "pino";
 import type { CaptureResult } from "../fabric/capture-session.ts";
-import type { AgentAttachment, AgentCounters, AgentHello } from "./protocol.ts";
+import type { AgentAttachment, AgentCounters, AgentHello, AgentHolders, AgentVerification } from "./protocol.ts";
 import { AgentConnectionLost, RemoteFabric } from "./remote-fabric.ts";
 
 /** The agent is not connected right now (havipd is reconnecting): the API answers 503 FabricUnavailable. */
@@ -172,6 +172,18 @@ export class AgentLink {
 
   counters(): Promise<AgentCounters> {
     return this.call((r) => r.counters());
+  }
+
+  holderStates(): Promise<AgentHolders> {
+    return this.call((r) => r.holderStates());
+  }
+
+  requestVerification(havipIds: string[] | null): Promise<void> {
+    return this.call((r) => r.requestVerification(havipIds));
+  }
+
+  verify(havipIds: string[] | null): Promise<AgentVerification> {
+    return this.call((r) => r.verify(havipIds));
   }
 
   capture(target: CaptureTarget, count: number, timeoutMs: number, signal?: AbortSignal): Promise<CaptureResult> {

@@ -12,6 +12,7 @@ import {
   type Observation,
   type PolicingConfig,
   type ReceiveModeration,
+  type VerificationOptions,
   type VxlanPortSetOptions,
 } from "@havip/fabric";
 import { AttachmentPorts } from "../fabric/attachment-ports.ts";
@@ -44,6 +45,8 @@ export interface FabricAgentOptions {
   receiveModeration?: ReceiveModeration;
   /** The fabric's per-vNIC policing (FabricOptions.policing): its defaults when absent, null: off. */
   policing?: PolicingConfig | null;
+  /** Holder verification (the fabric's defaults when absent; false: off). */
+  verification?: Partial<VerificationOptions> | false;
 }
 
 export interface FabricAgent {
@@ -58,7 +61,10 @@ export async function startFabricAgent(options: FabricAgentOptions): Promise<Fab
   // Optimise the announcement path before the first real failover, and keep it in the CPU's caches between
   // failovers (a holder change is rare, see warm-up.ts).
   warmUpFabric();
-  const fabric = new Fabric(undefined, options.policing === undefined ? {} : { policing: options.policing });
+  const fabric = new Fabric(undefined, {
+    verification: options.verification ?? true,
+    ...(options.policing === undefined ? {} : { policing: options.policing }),
+  });
   let set: VxlanPortSet | null = null;
   let bound: { address: string; port: number } | null = null;
   if (options.vxlan !== null) {
@@ -150,6 +156,14 @@ export async function startFabricAgent(options: FabricAgentOptions): Promise<Fab
       case "cancel-capture":
         captures.get(request.captureId)?.abort(); // one that already ended: nothing to do
         return null;
+      case "holders":
+        return fabric.holderStates();
+      case "verify":
+        if (!request.wait) {
+          fabric.requestVerification(request.havipIds);
+          return null;
+        }
+        return fabric.verify(request.havipIds);
     }
   };
 
@@ -167,7 +181,7 @@ export async function startFabricAgent(options: FabricAgentOptions): Promise<Fab
         };
         try {
           const result = handle(request, captures);
-          // A capture answers when it ends; everything else at once, in order.
+          // A capture, or a verification waited for, answers when it ends; everything else at once, in order.
           if (result instanceof Promise) {
             result.then((r: unknown) => {
               send(socket, { id: request.id, ok: true, result: r ?? null });

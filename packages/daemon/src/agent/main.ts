@@ -6,11 +6,14 @@
 // read that many frames or more reads again that much later rather than at the next frame; 0 µs: off)
 // [--police-arp-pps 200] [--police-arp-burst 400] [--police-broadcast-pps 1000] [--police-broadcast-burst 2000]
 // (per-vNIC token buckets for ARP and for other broadcast/multicast; excess dropped as rate-limited; 0 pps: off).
+// [--verify-interval-ms 1000] [--verify-release-after 3] (holder verification: how often each held HAVIP is asked
+// who has its address, and after how many silent rounds in a row its holder is released; 0 ms: off).
 // Started inside the fabric's network namespace (`ip netns exec …`); havipd drives it with --fabric-agent.
 // Prints one JSON line when ready; SIGINT or SIGTERM closes it.
 import { parseArgs } from "node:util";
 import {
   DEFAULT_POLICING,
+  DEFAULT_VERIFICATION,
   MAX_FRAMES_PER_WAKE,
   MAX_HOLD_US,
   checkCpuSliceUs,
@@ -26,6 +29,7 @@ const DEFAULT_CPU_SLICE_US = 100;
 /** Long enough for the first packets after a failover, short against the API's 10 ms. */
 const DEFAULT_OBSERVATION_DELAY_MS = 2;
 const MAX_OBSERVATION_DELAY_MS = 1000;
+const MAX_VERIFY_INTERVAL_MS = 3_600_000;
 /**
  * Receive moderation: under a 64-byte flood, reading a hold later rather than at the next frame wakes everyone
  * less often for bigger bursts, and the receiving instance read about a fifth more (bench/dataplane/README.md); a
@@ -64,6 +68,8 @@ const { values } = (() => {
         "police-arp-burst": { type: "string", default: String(DEFAULT_POLICING.arpBurst) },
         "police-broadcast-pps": { type: "string", default: String(DEFAULT_POLICING.broadcastPerSecond) },
         "police-broadcast-burst": { type: "string", default: String(DEFAULT_POLICING.broadcastBurst) },
+        "verify-interval-ms": { type: "string", default: String(DEFAULT_VERIFICATION.intervalMs) },
+        "verify-release-after": { type: "string", default: String(DEFAULT_VERIFICATION.releaseAfterMisses) },
       },
       strict: true,
     });
@@ -111,6 +117,21 @@ const policing: PolicingConfig | null =
   arpPerSecond === 0 && broadcastPerSecond === 0
     ? null
     : { arpPerSecond, arpBurst, broadcastPerSecond, broadcastBurst };
+const verifyIntervalMs = integerOption("verify-interval-ms", values["verify-interval-ms"], 0, MAX_VERIFY_INTERVAL_MS);
+if (verifyIntervalMs !== 0 && verifyIntervalMs <= DEFAULT_VERIFICATION.answerWindowMs) {
+  fail(
+    `--verify-interval-ms must be 0 (off) or more than ${DEFAULT_VERIFICATION.answerWindowMs}, got ${verifyIntervalMs}`,
+  );
+}
+const releaseAfter = integerOption("verify-release-after", values["verify-release-after"], 1, 100);
+const verification =
+  verifyIntervalMs === 0
+    ? (false as const)
+    : {
+        intervalMs: verifyIntervalMs,
+        unheldIntervalMs: Math.max(verifyIntervalMs, DEFAULT_VERIFICATION.unheldIntervalMs),
+        releaseAfterMisses: releaseAfter,
+      };
 const onWarning = (message: string) => {
   process.stderr.write(`fabric agent: ${message}\n`);
 };
@@ -129,6 +150,7 @@ const agent = await startFabricAgent({
   observationDelayMs,
   policing,
   ...(rxModeration === null ? {} : { receiveModeration: rxModeration }),
+  verification,
 }).catch((e: unknown) => fail(e instanceof Error ? e.message : String(e)));
 const ready = {
   ready: true,
@@ -139,6 +161,7 @@ const ready = {
   observationDelayMs,
   rxModeration,
   policing,
+  verification,
 };
 process.stdout.write(`${JSON.stringify(ready)}\n`);
 for (const signal of ["SIGINT", "SIGTERM"] as const) {

@@ -17,8 +17,10 @@ import {
   type AgentCapture,
   type AgentCounters,
   type AgentHello,
+  type AgentHolders,
   type AgentMessage,
   type AgentRequest,
+  type AgentVerification,
 } from "./protocol.ts";
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
@@ -133,6 +135,19 @@ export class RemoteFabric {
 
   async counters(): Promise<AgentCounters> {
     return (await this.request({ op: "counters" })) as AgentCounters;
+  }
+
+  async holderStates(): Promise<AgentHolders> {
+    return (await this.request({ op: "holders" })) as AgentHolders;
+  }
+
+  async requestVerification(havipIds: string[] | null): Promise<void> {
+    await this.request({ op: "verify", havipIds, wait: false });
+  }
+
+  /** Resolves with each round's outcome when the rounds end. */
+  async verify(havipIds: string[] | null): Promise<AgentVerification> {
+    return (await this.request({ op: "verify", havipIds, wait: true })) as AgentVerification;
   }
 
   /**

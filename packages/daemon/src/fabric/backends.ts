@@ -9,6 +9,7 @@ import {
   warmUpFabric,
   type FabricCounters,
   type PacketPortCounters,
+  type VerificationOutcome,
   type VxlanCounters,
 } from "@havip/fabric";
 import type { Logger } from "pino";
@@ -40,6 +41,8 @@ export interface FabricBackend {
   counters(): Promise<BackendCounters>;
   /** Records what the fabric sees on a target (rejects with UnknownCaptureTarget). */
   capture(request: CaptureRequest): Promise<CaptureResult>;
+  /** Asks who has each HAVIP's address now and resolves with each round's outcome. */
+  verify(havipIds: string[]): Promise<VerificationOutcome[]>;
   /**
    * A fabric in another process can come back empty (the agent restarted): `hook` then puts the spec and the
    * attachments back. The in-process fabric never loses its state and never calls it.
@@ -59,6 +62,7 @@ export async function inProcessBackend(
   // failovers (a holder change is rare, see warm-up.ts).
   logger.debug(warmUpFabric(), "fabric code warmed up");
   const fabric = new Fabric(undefined, {
+    verification: true,
     onObserverError: (e) => {
       logger.error({ err: e }, "fabric observer failed");
     },
@@ -101,6 +105,7 @@ export async function inProcessBackend(
         packet: ports.packetCounters(),
       }),
     capture: async (request) => runCapture(fabric, request),
+    verify: (ids) => fabric.verify(ids),
     onRestore: () => undefined,
     async close() {
       warm.stop();
@@ -135,6 +140,7 @@ export async function agentBackend(socketPath: string, logger: Logger): Promise<
       return { fabric: c.fabric, vxlan: c.vxlan, packet: c.packet };
     },
     capture: (r) => remote.capture(r.target, r.count, r.timeoutMs, r.signal),
+    verify: (ids) => remote.verify(ids),
     onRestore: (hook) => {
       remote.onRestore(hook);
     },

@@ -3,7 +3,7 @@
 // temporary file, fsync, rename) so a crash leaves either the old or the new version.
 import { open, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
-import type { AgentAttachment, VxlanAttachment } from "../agent/protocol.ts";
+import { isVeth, type AgentAttachment, type VxlanAttachment } from "../agent/protocol.ts";
 
 /** A VXLAN attachment (`kind` absent: the form before veth existed) or a veth one (`kind: "veth"`). */
 export type Attachment = AgentAttachment;
@@ -25,6 +25,34 @@ export const FABRIC_STATE_FILE = "fabric.json";
 
 export function emptyLocalState(): FabricLocalState {
   return { attachments: {}, internet: null };
+}
+
+/**
+ * Who else already uses what `attachment` would use for `vnicId`: another vNIC's attachment on the same VXLAN
+ * endpoint (remote address, port, VNI) or the same veth interface, or the internet edge on that endpoint.
+ * The fabric refuses such a clash too; saying whose it is tells the operator which one is stale (after a
+ * reboot, one recorded before it). Null when nothing does.
+ */
+export function attachmentConflict(state: FabricLocalState, vnicId: string, attachment: Attachment): string | null {
+  const sameEndpoint = (a: Attachment): boolean =>
+    isVeth(attachment)
+      ? isVeth(a) && a.interface === attachment.interface
+      : !isVeth(a) &&
+        a.vni === attachment.vni &&
+        a.remoteAddress === attachment.remoteAddress &&
+        a.remotePort === attachment.remotePort;
+  const what = isVeth(attachment)
+    ? `interface ${attachment.interface}`
+    : `VNI ${String(attachment.vni)} from ${attachment.remoteAddress}:${String(attachment.remotePort)}`;
+  for (const [id, a] of Object.entries(state.attachments)) {
+    if (id !== vnicId && sameEndpoint(a)) {
+      return `${what} is already the attachment of vNIC ${id} (DELETE /v1/fabric/attachments/${id} if it is stale)`;
+    }
+  }
+  if (state.internet !== null && sameEndpoint(state.internet)) {
+    return `${what} is already the internet edge's (DELETE /v1/fabric/internet if it is stale)`;
+  }
+  return null;
 }
 
 export async function loadLocalState(dataDir: string): Promise<FabricLocalState> {

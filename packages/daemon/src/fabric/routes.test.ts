@@ -117,12 +117,17 @@ async function scenario(mode: Mode): Promise<void> {
     });
     assert.equal(r.status, 200, JSON.stringify(r.json));
   }
-  const taken = await op("PUT", `/v1/fabric/attachments/${c.primaryVnicId}`, {
-    remoteAddress: "127.0.0.1",
-    remotePort: vtepOf.get(a.primaryVnicId)!.port,
-    vni: 100,
-  });
+  const taken = await op<{ error: { code: string; message: string } }>(
+    "PUT",
+    `/v1/fabric/attachments/${c.primaryVnicId}`,
+    {
+      remoteAddress: "127.0.0.1",
+      remotePort: vtepOf.get(a.primaryVnicId)!.port,
+      vni: 100,
+    },
+  );
   assert.equal(taken.json.error.code, "InvalidParameter", "one VNI and peer per vNIC");
+  assert.match(taken.json.error.message, new RegExp(`already the attachment of vNIC ${a.primaryVnicId}`));
   // The veth form: validated; an interface the fabric cannot open is refused and the VXLAN one stays.
   const aPath = `/v1/fabric/attachments/${a.primaryVnicId}`;
   for (const body of [

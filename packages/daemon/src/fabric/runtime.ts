@@ -2,7 +2,7 @@
 // control plane (spec/sync.ts), plus the fabric-local state the operator sets — vNIC attachments and the
 // internet edge — kept in the data directory and restored at start.
 import type { ControlService } from "@havip/control";
-import type { Fabric, InternetSpec } from "@havip/fabric";
+import type { Fabric, InternetSpec, VerificationOutcome } from "@havip/fabric";
 import type { Logger } from "pino";
 import { portOfVnic } from "../spec/compile.ts";
 import { startSpecSync, type SpecSync } from "../spec/sync.ts";
@@ -17,6 +17,7 @@ import {
 } from "./backends.ts";
 import type { CaptureRequest, CaptureResult } from "./capture-session.ts";
 import {
+  attachmentConflict,
   loadLocalState,
   saveLocalState,
   type Attachment,
@@ -51,6 +52,11 @@ export interface FabricRuntime {
   capture(request: CaptureRequest): Promise<CaptureResult>;
   /** Resolves once every holder observation so far is recorded in the control plane. */
   settled(): Promise<void>;
+  /**
+   * Asks the fabric who has the HAVIP's address (after every change committed so far reached it) and resolves with
+   * what it found once that is recorded; null when the fabric does not know the HAVIP.
+   */
+  verify(havipId: string): Promise<VerificationOutcome | null>;
   close(): Promise<void>;
 }
 
@@ -107,7 +113,9 @@ export async function startFabric(
       }
       await backend.plug(portOfVnic(vnicId), a).catch((e: unknown) => {
         if (strict && !isVeth(a)) throw e;
-        logger.warn({ vnicId, ...a, err: e }, `attachment of ${vnicId} not restored`);
+        // Kept recorded: a veth interface gone with its instance (a reboot) comes back when the lab makes the
+        // instance again, and `havip lab up` then PUTs the attachment again.
+        logger.warn({ vnicId, ...a, err: e }, `attachment of ${vnicId} not restored (kept; PUT it again to retry)`);
       });
     }
     if (state.internet !== null && !vxlanOk) skipped = true;
@@ -145,6 +153,8 @@ export async function startFabric(
     fabric: backend.fabric,
     attachments: () => ({ ...state.attachments }),
     async attach(vnicId, attachment) {
+      const conflict = attachmentConflict(state, vnicId, attachment);
+      if (conflict !== null) throw new AttachmentRefused(`cannot attach ${vnicId}: ${conflict}`);
       await sync.caughtUp(); // the vNIC and its subnet's HAVIPs are in the fabric before its first frame
       await replug(portOfVnic(vnicId), attachment, state.attachments[vnicId] ?? null);
       state.attachments[vnicId] = attachment;
@@ -184,6 +194,12 @@ export async function startFabric(
       return backend.capture(request);
     },
     settled: () => sync.settled(),
+    async verify(havipId) {
+      await sync.caughtUp();
+      const [outcome] = await backend.verify([havipId]);
+      await sync.settled();
+      return outcome ?? null;
+    },
     async close() {
       sync.stop();
       await sync.settled();

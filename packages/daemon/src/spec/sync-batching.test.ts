@@ -33,6 +33,8 @@ function recordingFabric(costMs: number): FabricDriver & { calls: SpecChange[][]
     onObservation(_listener: (o: Observation) => void) {
       return () => undefined;
     },
+    holderStates: () => [],
+    requestVerification: () => undefined,
   };
 }
 
@@ -58,6 +60,8 @@ function answeringFabric(answerMs: number): FabricDriver & { answered: SpecChang
       answered.push(changes);
     },
     onObservation: () => () => undefined,
+    holderStates: () => [],
+    requestVerification: () => undefined,
   };
 }
 

@@ -349,7 +349,7 @@ test("observations of different HAVIPs are recorded together; those of one HAVIP
   const s = await seed(svc, actor);
   const other = await svc.createHaVip(actor, { subnetId: s.havip.subnetId, ipAddress: "10.0.1.51" });
   for (const i of [s.a, s.b]) w.port(vnicOf(i).id);
-  const name = (havipId: string, vnicId: string) =>
+  const name = (havipId: string, vnicId: string | null) =>
     `${havipId === s.havip.id ? "first" : "other"} by ${vnicId === vnicOf(s.a).id ? "vm-A" : "vm-B"}`;
   gated.observeHolder = async (obs) => {
     started.push(name(obs.havipId, obs.vnicId));

@@ -5,14 +5,18 @@
 // the listing already contained is harmless: each event carries the resource's full state, deletes of unknown
 // ids are ignored, and a HAVIP's holder is only taken over when its generation is newer (fabric rule).
 //
-// Back: holder changes the fabric observes are recorded with `observeHolder`, one at a time in the order seen.
-// The control plane then issues the generation, and its holder-changed event comes back here as a HAVIP upsert
-// with that generation, so the fabric's generation follows the control plane's.
-import { setTimeout as sleep } from "node:timers/promises";
+// Back: the fabric issues generations (max seen + 1) for the holder changes it sees (announcements, verification),
+// and they are recorded in the control plane with a compare-and-set that never goes backwards (holder-recorder.ts);
+// the recorded change comes back here as a HAVIP upsert with the same generation, which the fabric already has.
+//
+// Whenever the fabric gets the whole spec (at start, after a rebuild, when an agent is back), what it knows is
+// reconciled with the store: its holders and generations are recorded where newer (an agent that kept forwarding and
+// learning while havipd was away), then every HAVIP is verified.
 import { ApiError, type Actor, type ChangeEvent, type ControlService, type HaVip, type Vnic } from "@havip/control";
-import type { InternetSpec, NetworkSpec, Observation, SpecChange } from "@havip/fabric";
+import type { HolderState, InternetSpec, NetworkSpec, Observation, SpecChange } from "@havip/fabric";
 import type { Logger } from "pino";
 import { ChangeCompiler } from "./compile.ts";
+import { HolderRecorder } from "./holder-recorder.ts";
 import { loadNetworkSpec, type FabricLocal } from "./load.ts";
 import { ClaimDeniedLogLimiter } from "./log-limiter.ts";
 
@@ -24,9 +28,11 @@ export interface FabricDriver {
   applySpec(spec: NetworkSpec): unknown;
   applyChanges(changes: SpecChange[]): unknown;
   onObservation(listener: (o: Observation) => void): () => void;
+  /** Every HAVIP's holder, generation and contest as the fabric knows them. */
+  holderStates(): HolderState[] | Promise<HolderState[]>;
+  /** Makes a verification round of each HAVIP (every one when null) due now. */
+  requestVerification(havipIds: string[] | null): unknown;
 }
-
-const OBSERVE_ATTEMPTS = 4;
 /** A fabric rebuild cheaper than this is done at once; a dearer one makes the next batch wait (see apply). */
 const IMMEDIATE_BATCH_BELOW_MS = 5;
 const BATCH_DELAY_FACTOR = 2;
@@ -87,8 +93,6 @@ class LogIds {
     return this.havips.get(havipId) ?? {};
   }
 }
-const OBSERVE_RETRY_MS = 50;
-
 export interface SpecSync {
   /** Sets the fabric-local internet edge (not tenant data) and applies it; SpecError when refused. */
   setInternet(internet: InternetSpec | null): Promise<void>;
@@ -197,6 +201,7 @@ export async function startSpecSync(
       .then(async (spec) => {
         await fabric.applySpec(spec);
         logger.info("fabric spec rebuilt from the store");
+        await reconcile();
         return true;
       })
       .catch((e: unknown) => {
@@ -217,26 +222,7 @@ export async function startSpecSync(
     else apply(event);
   });
 
-  // Holder changes of one HAVIP are recorded one at a time, in the order seen (retries included); those of
-  // different HAVIPs are issued together, so that many failovers at once (a host lost) share the store's group
-  // commits instead of taking a commit each. Each HAVIP's last recording, until it is done.
-  const recording = new Map<string, Promise<void>>();
-  // A refusal by the control plane (ApiError: the vNIC may not claim, the HAVIP is gone) is final; anything
-  // else (a busy or briefly unreachable database) is retried a few times before it is given up and logged.
-  const recordHolder = async (havipId: string, vnicId: string, at: Date): Promise<void> => {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await service.observeHolder({ havipId, vnicId, at });
-        return;
-      } catch (e) {
-        if (e instanceof ApiError || attempt >= OBSERVE_ATTEMPTS) {
-          logger.warn({ err: e, havipId, vnicId, attempt }, "holder observation not recorded");
-          return;
-        }
-        await sleep(OBSERVE_RETRY_MS * attempt);
-      }
-    }
-  };
+  const recorder = new HolderRecorder(service, logger);
   // Log lines carry every id involved; they are written in the order observed (lookups may wait on the store).
   let logging: Promise<void> = Promise.resolve();
   const deniedLines = new ClaimDeniedLogLimiter({
@@ -258,23 +244,42 @@ export async function startSpecSync(
               previousVnicId: o.previousVnicId,
               previousInstanceId: await ids.instanceOf(o.previousVnicId),
               generation: o.generation,
+              reason: o.reason,
               at,
             },
             "holder changed",
           );
           break;
         case "holder-released":
-          // The control plane releases on its own when it removes a vNIC or a member (that change caused this).
-          logger.info(
+          // `spec`: the control plane released it when it removed a vNIC or a member (that change caused this);
+          // `withdrawn`: nobody answered verification, the address is no longer held anywhere.
+          (o.reason === "withdrawn" ? logger.warn.bind(logger) : logger.info.bind(logger))(
             {
               ...havip,
               previousVnicId: o.previousVnicId,
               previousInstanceId: await ids.instanceOf(o.previousVnicId),
               generation: o.generation,
+              reason: o.reason,
               at,
             },
             "holder released",
           );
+          break;
+        case "contest-started":
+          logger.warn(
+            {
+              ...havip,
+              claimants: o.claimants,
+              claimantInstances: await Promise.all(o.claimants.map((c) => ids.instanceOf(c))),
+              holderVnicId: o.holderVnicId,
+              since: new Date(o.since).toISOString(),
+              at,
+            },
+            "HAVIP contested: several instances hold its address (split brain); the holder is kept",
+          );
+          break;
+        case "contest-ended":
+          logger.info({ ...havip, since: new Date(o.since).toISOString(), at }, "HAVIP no longer contested");
           break;
         case "claim-denied": {
           // Rate-limited (log-limiter.ts): a flood of forged announcements is a few lines with their counts.
@@ -302,16 +307,46 @@ export async function startSpecSync(
   };
   const record = (o: Observation) => {
     log(o);
-    if (o.kind !== "holder-changed") return;
-    const next = (recording.get(o.havipId) ?? Promise.resolve()).then(() =>
-      recordHolder(o.havipId, o.vnicId, new Date(o.at)),
-    );
-    recording.set(o.havipId, next);
-    void next.then(() => {
-      if (recording.get(o.havipId) === next) recording.delete(o.havipId);
-    });
+    switch (o.kind) {
+      case "holder-changed":
+        recorder.record({
+          kind: "holder",
+          havipId: o.havipId,
+          vnicId: o.vnicId,
+          generation: o.generation,
+          reason: o.reason,
+          at: o.at,
+        });
+        break;
+      case "holder-released":
+        // A release the spec caused was made by the control plane itself; a withdrawal is the fabric's finding.
+        if (o.reason === "withdrawn") {
+          recorder.record({
+            kind: "holder",
+            havipId: o.havipId,
+            vnicId: null,
+            generation: o.generation,
+            reason: "withdrawn",
+            at: o.at,
+          });
+        }
+        break;
+      case "contest-started":
+        recorder.record({ kind: "contest", havipId: o.havipId, claimants: o.claimants, since: o.since });
+        break;
+      case "contest-ended":
+        recorder.record({ kind: "contest", havipId: o.havipId, claimants: null, since: o.since });
+        break;
+      case "claim-denied":
+        break;
+    }
   };
   const stopObserving = fabric.onObservation(record);
+  /** After the fabric got the whole spec: what it knows is recorded where newer, then every HAVIP is verified. */
+  const reconcile = async () => {
+    recorder.reconcile(await fabric.holderStates());
+    await fabric.requestVerification(null);
+  };
 
   try {
     const started = performance.now();
@@ -328,9 +363,11 @@ export async function startSpecSync(
       },
       "fabric spec applied",
     );
+    await reconcile();
   } catch (e) {
     unsubscribe();
     stopObserving();
+    recorder.stop();
     throw e;
   }
   replayHeld();
@@ -360,15 +397,16 @@ export async function startSpecSync(
       let seenLogs: Promise<void>;
       do {
         seenLogs = logging;
-        await Promise.all(recording.values()); // recordHolder never rejects
+        await recorder.settled();
         await seenLogs;
-      } while (recording.size > 0 || seenLogs !== logging);
+      } while (seenLogs !== logging);
     },
     stop() {
       deniedLines.close();
       clearTimeout(batchTimer);
       unsubscribe();
       stopObserving();
+      recorder.stop();
     },
   };
 }

@@ -58,6 +58,7 @@ export function announce(s: PipelineState, havip: HaVipEntry, vnic: VnicEntry): 
   rt.stats.claims++;
   rt.stats.holderChanges++;
   rt.missedRounds = 0;
+  rt.lastReason = "announcement";
   rt.noteChange(now, vnic.id);
   // Re-pointed: the announcement's latency through the fabric (only frames that reached it as ARP carry a stamp).
   if (s.arrivedAt >= 0) s.counters.announceToRepoint.record((s.latencyClock() - s.arrivedAt) * 1000);

@@ -1,4 +1,4 @@
-// Liveness and the change log's head, without a token.
+// Liveness and readiness (the API and its store answer) and the change log's head, without a token.
 import type { ApiApp, RouteContext } from "../app.ts";
 import { HealthSchema } from "../schemas.ts";
 import { errorResponses } from "./common.ts";
@@ -16,6 +16,8 @@ export function registerHealthRoutes(app: ApiApp, ctx: RouteContext): void {
         response: { 200: HealthSchema, ...errorResponses },
       },
     },
-    async () => ({ status: "ok" as const, revision: await ctx.service.currentRevision() }),
+    // Reading the revision is the store check: a database that is away fails it, and the error handler
+    // answers 503 ServiceUnavailable.Store (readiness probes and load balancers take the replica out).
+    async () => ({ status: "ok" as const, revision: await ctx.service.currentRevision(), store: "up" as const }),
   );
 }

@@ -1,5 +1,7 @@
-// Internal (fabric → control plane, operator token): "vNIC X announced HAVIP Y at time T". The service
-// decides whether the vNIC may claim the HAVIP and records a holder change with a new generation.
+// A holder reported by hand (operator token): "vNIC X has HAVIP Y since T". The service decides whether the vNIC
+// may claim the HAVIP and records a holder change with the next generation (reason `manual`). With a fabric, the
+// report is then verified at once — the fabric asks who really has the address — and a wrong report is corrected
+// before the answer, which says what the fabric found: a report can no longer black-hole a HAVIP.
 import { ApiError } from "../../errors.ts";
 import type { Actor, ControlService } from "../../service.ts";
 import { type ApiApp, type RouteContext } from "../app.ts";
@@ -36,7 +38,7 @@ export function registerObservationRoutes(app: ApiApp, ctx: RouteContext): void 
       schema: {
         tags: ["observations"],
         operationId: "observeHolder",
-        summary: "Report a holder announcement seen by the fabric (internal, operator)",
+        summary: "Report a HAVIP's holder by hand (operator); the fabric verifies it at once",
         body: ObservationBody,
         response: { 200: ObservationResultSchema, ...errorResponses },
       },
@@ -45,7 +47,10 @@ export function registerObservationRoutes(app: ApiApp, ctx: RouteContext): void 
       const body = request.body;
       const at = observedAt(body.at);
       const vnicId = "vnicId" in body ? body.vnicId : await vnicOfInstance(ctx.service, body.havipId, body.instanceId);
-      return ctx.service.observeHolder({ havipId: body.havipId, vnicId, at });
+      const result = await ctx.service.observeHolder({ havipId: body.havipId, vnicId, at });
+      if (ctx.verifyHolder === undefined) return result;
+      const verification = await ctx.verifyHolder(body.havipId);
+      return { ...result, havip: await ctx.service.getHaVip(OPERATOR, body.havipId), verification };
     },
   );
 }
