@@ -1,7 +1,7 @@
 // The runner behind `npm run bench`: runs the named benchmarks (default: all), prints every table, and writes
 // bench/results/summary.md, one markdown table of the headline numbers for the README.
 //
-//   npm run bench [-- --quick] [-- fabric dataplane failover mass-failover control footprint]
+//   npm run bench [-- --quick] [-- fabric dataplane failover mass-failover control footprint faults]
 //
 // The fabric pipeline benchmark publishes on its own and runs as a child process; every other benchmark is a
 // module bench/<name>/run.ts exporting `run({ quick })`. Benchmarks of the Linux parts are skipped, loudly,
@@ -13,10 +13,18 @@ import { fmt, machine, publish } from "./lib/report.ts";
 import type { BenchReport } from "./lib/report.ts";
 import { requireRootFor } from "./lib/root.ts";
 
-export const BENCHMARKS = ["fabric", "dataplane", "failover", "mass-failover", "control", "footprint"] as const;
+export const BENCHMARKS = [
+  "fabric",
+  "dataplane",
+  "failover",
+  "mass-failover",
+  "control",
+  "footprint",
+  "faults",
+] as const;
 type Benchmark = (typeof BENCHMARKS)[number];
 /** Those that make namespaces (and so need root). */
-const ROOT_ONLY: ReadonlySet<Benchmark> = new Set(["dataplane", "failover"]);
+const ROOT_ONLY: ReadonlySet<Benchmark> = new Set(["dataplane", "failover", "faults"]);
 
 /** One line of the summary table. */
 export interface HeadlineRow {

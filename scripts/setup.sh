@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 # Debian packages: PostgreSQL for the store suite, the lab's network tools and failover software, Chromium for
 # the console's browser test, iperf3 and the OVN peer (Open vSwitch, OVN) for the benchmarks and their smoke tests,
 # a C compiler for the fabric's batched-I/O addon.
-HAVIP_DEBIAN_PACKAGES=(postgresql iproute2 ethtool keepalived arping iputils-ping tcpdump procps util-linux curl
+HAVIP_DEBIAN_PACKAGES=(postgresql iproute2 ethtool keepalived arping iputils-ping tcpdump procps util-linux curl nftables
   chromium fonts-dejavu-core iperf3 openvswitch-switch ovn-central ovn-host gcc libc6-dev)
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   missing=()

@@ -1,6 +1,8 @@
 // The web console in a real browser (Debian's Chromium through playwright-core) against a real havipd with
-// its in-process fabric on loopback. No root: the "instances" are UDP sockets speaking VXLAN, and the holder
-// change is a real gratuitous ARP sent to the fabric. Screenshots go to artifacts/console/.
+// its in-process fabric on loopback. No root: the "instances" are UDP sockets speaking VXLAN that answer ARP for
+// the addresses they have, as a host's stack does; the holder change is a real gratuitous ARP sent to the
+// fabric, and the split brain is real too: two instances answer the fabric's "who has the HAVIP?" probes.
+// Screenshots go to artifacts/console/.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import dgram from "node:dgram";
@@ -8,9 +10,9 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
-import type { Eip, HaVip, Instance, Subnet, Vpc } from "@havip/control";
-import { gratuitousArp, tcpFrame } from "@havip/testkit";
-import { VXLAN_HEADER_LEN, writeVxlanHeader } from "@havip/wire";
+import type { ChangeEvent, Eip, HaVip, Instance, Subnet, Vpc } from "@havip/control";
+import { arpReply, gratuitousArp, tcpFrame } from "@havip/testkit";
+import { ARP_OP, ETHERTYPE, VXLAN_HEADER_LEN, formatIpv4, parseArp, readU16, writeVxlanHeader } from "@havip/wire";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { api, OPERATOR_TOKEN, REPO, startHavipd, tempDir, type Cleanup } from "../control/harness.ts";
 
@@ -43,8 +45,15 @@ function ensureBuilt(): void {
   assert.equal(result.status, 0, `vite build failed:\n${result.stderr}${result.stdout}`);
 }
 
-/** A VXLAN peer on loopback standing in for an instance's kernel VXLAN device. */
-async function vtep(t: Cleanup): Promise<{ port: number; send(to: number, vni: number, frame: Uint8Array): void }> {
+/**
+ * A VXLAN peer on loopback standing in for an instance: its kernel VXLAN device, and its stack's ARP answers for
+ * the addresses it has (`addresses`), which is how the fabric's verification learns who has a HAVIP.
+ */
+async function instancePeer(
+  t: Cleanup,
+  vni: number,
+  mac: string,
+): Promise<{ port: number; addresses: Set<string>; send(to: number, frame: Uint8Array): void }> {
   const socket = dgram.createSocket("udp4");
   await new Promise<void>((resolve) => {
     socket.bind(0, "127.0.0.1", resolve);
@@ -57,15 +66,21 @@ async function vtep(t: Cleanup): Promise<{ port: number; send(to: number, vni: n
         });
       }),
   );
-  return {
-    port: socket.address().port,
-    send(to, vni, frame) {
-      const datagram = new Uint8Array(VXLAN_HEADER_LEN + frame.length);
-      writeVxlanHeader(datagram, 0, vni);
-      datagram.set(frame, VXLAN_HEADER_LEN);
-      socket.send(datagram, to, "127.0.0.1");
-    },
+  const addresses = new Set<string>();
+  const send = (to: number, frame: Uint8Array) => {
+    const datagram = new Uint8Array(VXLAN_HEADER_LEN + frame.length);
+    writeVxlanHeader(datagram, 0, vni);
+    datagram.set(frame, VXLAN_HEADER_LEN);
+    socket.send(datagram, to, "127.0.0.1");
   };
+  socket.on("message", (datagram, from) => {
+    const eth = VXLAN_HEADER_LEN;
+    if (datagram.length < eth + 14 + 28 || readU16(datagram, eth + 12) !== ETHERTYPE.ARP) return;
+    const arp = parseArp(datagram, eth + 14, datagram.length - eth - 14);
+    if (!("op" in arp) || arp.op !== ARP_OP.REQUEST || !addresses.has(formatIpv4(arp.targetIp))) return;
+    send(from.port, arpReply({ mac, ip: arp.targetIp, targetMac: arp.senderMac, targetIp: arp.senderIp }));
+  });
+  return { port: socket.address().port, addresses, send };
 }
 
 async function ok<T>(reply: Promise<{ status: number; body: T }>, status = 201): Promise<T> {
@@ -153,13 +168,13 @@ test(
       200,
     );
     const fabricPort = listing.listen.port;
-    const peers = new Map<string, { vni: number; peer: Awaited<ReturnType<typeof vtep>> }>();
+    const peers = new Map<string, Awaited<ReturnType<typeof instancePeer>>>();
     for (const [vm, vni] of [
       [vmA, 5101],
       [vmB, 5102],
     ] as const) {
-      const peer = await vtep(t);
-      peers.set(vm.id, { vni, peer });
+      const peer = await instancePeer(t, vni, vm.vnics[0]!.macAddress);
+      peers.set(vm.id, peer);
       await ok(
         op("PUT", `/v1/fabric/attachments/${vm.primaryVnicId}`, {
           remoteAddress: "127.0.0.1",
@@ -169,13 +184,19 @@ test(
         200,
       );
     }
+    const peer = (vm: Instance) => peers.get(vm.id)!;
+    /** `vm` has the HAVIP's address from now on and announces it (a gratuitous ARP), as keepalived does. */
     const announce = (vm: Instance, havip: HaVip) => {
-      const { vni, peer } = peers.get(vm.id)!;
-      peer.send(fabricPort, vni, gratuitousArp({ mac: vm.vnics[0]!.macAddress, ip: havip.ipAddress }));
+      peer(vm).addresses.add(havip.ipAddress);
+      peer(vm).send(fabricPort, gratuitousArp({ mac: vm.vnics[0]!.macAddress, ip: havip.ipAddress }));
+    };
+    /** A failover: the others step down (remove the address), then `vm` takes it. */
+    const takeOver = (vm: Instance, havip: HaVip) => {
+      for (const other of peers.values()) other.addresses.delete(havip.ipAddress);
+      announce(vm, havip);
     };
     /** A TCP SYN from `vm` to the HAVIP (its virtual MAC): the fabric delivers it to the holder. */
     const request = (vm: Instance, havip: HaVip, srcPort: number) => {
-      const { vni, peer } = peers.get(vm.id)!;
       const nic = vm.vnics[0]!;
       const frame = tcpFrame({
         srcMac: nic.macAddress,
@@ -185,7 +206,7 @@ test(
         srcPort,
         dstPort: 5432,
       });
-      peer.send(fabricPort, vni, frame);
+      peer(vm).send(fabricPort, frame);
     };
 
     const browser: Browser = await chromium.launch({
@@ -264,12 +285,12 @@ test(
     assert.match((await row.textContent()) ?? "", /available/);
 
     // vm-A, then vm-B announce the address: the list follows without a reload.
-    announce(vmA, havip);
+    takeOver(vmA, havip);
     await row.locator(`[data-holder-vnic="${vmA.primaryVnicId}"]`).waitFor();
     await page.locator(`a[href="#/havips/${havip.id}"]`).click();
     const holder = page.locator('[data-testid="holder"]');
     await holder.locator(`[data-holder-vnic="${vmA.primaryVnicId}"]`).waitFor();
-    announce(vmB, havip);
+    takeOver(vmB, havip);
     await holder.locator(`[data-holder-vnic="${vmB.primaryVnicId}"]`).waitFor();
     assert.match((await holder.textContent()) ?? "", /vm-B[\s\S]*gen\s+2/);
     const timeline = page.locator('[data-testid="timeline"]');
@@ -343,6 +364,59 @@ test(
     await small.locator('[data-testid="timeline"]').waitFor();
     await small.screenshot({ path: join(ARTIFACTS, "havip-timeline-phone.png"), fullPage: true });
     await phone.close();
+
+    // Split brain: vm-A takes the address again while vm-B keeps it (as when their VRRP adverts no longer reach
+    // each other). Both answer the fabric's probes: the HAVIP is contested, the page shows a banner at once.
+    await page.getByRole("link", { name: "HAVIPs", exact: true }).click();
+    await page.locator(`a[href="#/havips/${havip.id}"]`).first().click();
+    await holder.waitFor();
+    const banner = page.locator('[data-testid="contest-banner"]');
+    assert.equal(await banner.count(), 0, "no banner before the split brain");
+    announce(vmA, havip);
+    await banner.waitFor();
+    const torn = await ok(tenant<HaVip>("GET", `/v1/havips/${havip.id}`), 200);
+    assert.notEqual(torn.contested, null, "the API says contested");
+    assert.deepEqual(
+      torn.contested!.claimants.map((c) => c.instanceId).sort(),
+      [vmA.id, vmB.id].sort(),
+      "both instances are claimants",
+    );
+    const kept = torn.holder!.vnicId; // the holder the fabric keeps: one of the two
+    const other = kept === vmA.primaryVnicId ? vmB : vmA;
+    const bannerText = (await banner.textContent()) ?? "";
+    assert.match(bannerText, /Split brain: vm-[AB] and vm-[AB] both hold 10\.0\.1\.50/);
+    assert.match(bannerText, /What to do:[\s\S]*docs\/guides\/split-brain\.md/);
+    assert.match((await banner.locator(`[data-claimant="${kept}"]`).textContent()) ?? "", /holder, kept/);
+    assert.doesNotMatch(
+      (await banner.locator(`[data-claimant="${other.primaryVnicId}"]`).textContent()) ?? "",
+      /holder/,
+    );
+    assert.equal(await page.locator('[data-testid="contested-mark"]').count(), 1, "a mark beside the status");
+    // The other claimant announces again (keepalived's periodic gratuitous ARPs): damped, the holder stays.
+    peer(other).send(fabricPort, gratuitousArp({ mac: other.vnics[0]!.macAddress, ip: havip.ipAddress }));
+    await counterAtLeast(page, "Contest-damped", 1);
+    assert.equal((await ok(tenant<HaVip>("GET", `/v1/havips/${havip.id}`), 200)).holder?.vnicId, kept);
+    await page.screenshot({ path: join(ARTIFACTS, "havip-contested.png"), fullPage: true });
+
+    // The list marks it too, and the mark goes when only one instance answers again (the split brain healed).
+    await page.getByRole("link", { name: "← HAVIPs" }).click();
+    const mark = row.locator('[data-testid="contested-mark"]');
+    await mark.waitFor();
+    await page.locator('[data-testid="contest-note"]').waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, "havip-list-contested.png"), fullPage: true });
+    peer(other).addresses.delete(havip.ipAddress);
+    await mark.waitFor({ state: "detached" });
+    assert.equal(await page.locator('[data-testid="contest-note"]').count(), 0);
+    const healed = await ok(tenant<HaVip>("GET", `/v1/havips/${havip.id}`), 200);
+    assert.equal(healed.contested, null);
+    assert.equal(healed.holder?.vnicId, kept, "the holder the fabric kept stays");
+    const log = await ok(tenant<{ items: ChangeEvent[] }>("GET", "/v1/events?since=0&wait=0&limit=1000"), 200);
+    const contestEvents = log.items.filter((e) => e.id === havip.id && e.action.startsWith("contest-"));
+    assert.deepEqual(
+      contestEvents.map((e) => e.action),
+      ["contest-started", "contest-ended"],
+    );
+    assert.equal(await page.evaluate(() => (window as unknown as { __havipNoReload?: boolean }).__havipNoReload), true);
 
     // Delete while an EIP is bound: the API refuses and the page says why; unbind, then delete.
     await page.locator(`a[href="#/havips/${havip.id}"]`).first().click();

@@ -139,7 +139,24 @@ test("observe maps an instance to its vNIC in the HAVIP's subnet", async () => {
   );
   assert.equal(result.code, 0, result.stderr);
   assert.deepEqual(only(result.requests, "POST").body, { havipId: havip.id, vnicId: vmA.primaryVnicId });
-  assert.equal(result.stdout, "vm-A (eni-0000000000000000a) now holds db-vip (10.0.1.50), generation 3\n");
+  // The answer's HAVIP (a fixture held by vm-B) says the report did not stick: the holder after it is shown.
+  assert.equal(
+    result.stdout,
+    "vm-A (eni-0000000000000000a) reported as the holder of db-vip (10.0.1.50)\n" +
+      "holder now: eni-0000000000000000b, generation 3\n",
+  );
+  const held = { ...havip, holder: { ...havip.holder!, instanceId: vmA.id, vnicId: vmA.primaryVnicId } };
+  const stuck = await runWith(["observe", "db-vip", "vm-A"], (r) =>
+    r.method === "POST" ? { status: 200, body: { changed: true, havip: { ...held, generation: 3 } } } : reads(r),
+  );
+  assert.equal(stuck.stdout, "vm-A (eni-0000000000000000a) now holds db-vip (10.0.1.50), generation 3\n");
+  const same = await runWith(["observe", "db-vip", "vm-A"], (r) =>
+    r.method === "POST" ? { status: 200, body: { changed: false, havip: held } } : reads(r),
+  );
+  assert.match(
+    same.stdout,
+    /^vm-A \(eni-0000000000000000a\) already held db-vip \(10\.0\.1\.50\): holder unchanged, generation 2$/m,
+  );
 });
 
 test("observe refuses an instance without a vNIC in the HAVIP's subnet, before calling the API", async () => {

@@ -75,3 +75,15 @@ export const havip: HaVip = {
 export function page(items: unknown[], nextCursor: string | null = null): { status: number; body: unknown } {
   return { status: 200, body: { items, nextCursor } };
 }
+
+/** The same HAVIP while vm-A and vm-B both hold its address (split brain); vm-B stays the holder. */
+export const contestedHavip: HaVip = {
+  ...havip,
+  contested: {
+    since: "2025-01-02T03:05:00.123Z",
+    claimants: [
+      { instanceId: vmA.id, vnicId: vmA.primaryVnicId },
+      { instanceId: vmB.id, vnicId: vmB.primaryVnicId },
+    ],
+  },
+};

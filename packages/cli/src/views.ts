@@ -13,10 +13,10 @@ import type {
   Vnic,
   Vpc,
 } from "@havip/control";
+import { contestBlock, eventDetail, statusText, type InstanceNames } from "./contest.ts";
 import { cell, renderDetails, renderTable, time, type Column } from "./table.ts";
 
-/** Instance names by id, so holders read "vm-A" rather than an id. Empty when not looked up. */
-export type InstanceNames = ReadonlyMap<string, string>;
+export type { InstanceNames } from "./contest.ts";
 
 export const projectColumns: Column<Project>[] = [
   { header: "ID", value: (p) => p.id },
@@ -83,21 +83,24 @@ export function havipColumns(names: InstanceNames): Column<HaVip>[] {
     { header: "ID", value: (h) => h.id },
     { header: "NAME", value: (h) => h.name },
     { header: "ADDRESS", value: (h) => h.ipAddress },
-    { header: "STATUS", value: (h) => h.status },
+    { header: "STATUS", value: statusText },
     { header: "HOLDER", value: (h) => holderName(h, names) },
     { header: "GENERATION", value: (h) => h.generation },
     { header: "EIP", value: (h) => h.eip?.publicIp },
   ];
 }
 
-export const historyColumns: Column<HolderHistoryEntry>[] = [
-  { header: "GENERATION", value: (e) => e.generation },
-  { header: "AT", value: (e) => time(e.at) },
-  { header: "REASON", value: (e) => e.reason },
-  { header: "INSTANCE", value: (e) => e.instanceId },
-  { header: "VNIC", value: (e) => e.vnicId },
-  { header: "PREVIOUS VNIC", value: (e) => e.previousVnicId },
-];
+/** Holder changes; INSTANCE is the instance's name when known (a released or withdrawn entry has none). */
+export function historyColumns(names: InstanceNames): Column<HolderHistoryEntry>[] {
+  return [
+    { header: "GENERATION", value: (e) => e.generation },
+    { header: "AT", value: (e) => time(e.at) },
+    { header: "REASON", value: (e) => e.reason },
+    { header: "INSTANCE", value: (e) => (e.instanceId === null ? null : (names.get(e.instanceId) ?? e.instanceId)) },
+    { header: "VNIC", value: (e) => e.vnicId },
+    { header: "PREVIOUS VNIC", value: (e) => e.previousVnicId },
+  ];
+}
 
 function eipTarget(e: Eip): string | null {
   if (e.target === null) return null;
@@ -112,7 +115,7 @@ export const eipColumns: Column<Eip>[] = [
   { header: "TARGET", value: eipTarget },
 ];
 
-export const eventColumns: Column<ChangeEvent>[] = [
+const eventBase: Column<ChangeEvent>[] = [
   { header: "REVISION", value: (e) => e.revision },
   { header: "AT", value: (e) => time(e.at) },
   { header: "ACTION", value: (e) => e.action },
@@ -121,8 +124,18 @@ export const eventColumns: Column<ChangeEvent>[] = [
   { header: "PROJECT", value: (e) => e.projectId },
 ];
 
-// A followed stream cannot measure its rows in advance: fixed widths that fit typical values.
-const EVENT_WIDTHS = [8, 20, 14, 8, 23];
+/**
+ * The change log's columns for these events; DETAIL (what a HAVIP event changed: holder, contest, with instance
+ * names) only when one of them has something to say.
+ */
+export function eventColumns(events: readonly ChangeEvent[], names: InstanceNames): Column<ChangeEvent>[] {
+  if (!events.some((e) => eventDetail(e, names) !== null)) return eventBase;
+  return [...eventBase, { header: "DETAIL", value: (e) => eventDetail(e, names) }];
+}
+
+// A followed stream cannot measure its rows in advance: fixed widths that fit typical values (the ACTION
+// column fits "contest-started").
+const EVENT_WIDTHS = [8, 20, 15, 8, 23, 22];
 
 function fixedLine(cells: string[]): string {
   return cells
@@ -133,12 +146,13 @@ function fixedLine(cells: string[]): string {
 
 /** The header of `events --follow`. */
 export function eventHeader(): string {
-  return fixedLine(eventColumns.map((c) => c.header));
+  return fixedLine([...eventBase.map((c) => c.header), "DETAIL"]);
 }
 
-/** One event as a line under eventHeader(), for `events --follow`. */
-export function eventLine(e: ChangeEvent): string {
-  return fixedLine(eventColumns.map((c) => cell(c.value(e))));
+/** One event as a line under eventHeader(), for `events --follow` (DETAIL left empty when there is none). */
+export function eventLine(e: ChangeEvent, names: InstanceNames): string {
+  const detail = eventDetail(e, names);
+  return fixedLine([...eventBase.map((c) => cell(c.value(e))), ...(detail === null ? [] : [cell(detail)])]);
 }
 
 export function havipDetails(h: HaVip, names: InstanceNames): string {
@@ -152,22 +166,30 @@ export function havipDetails(h: HaVip, names: InstanceNames): string {
       : h.members.length === 0
         ? "none"
         : h.members.map((m) => `${names.get(m.instanceId) ?? m.instanceId}/${m.vnicId}`).join(", ");
-  return renderDetails([
-    ["id", h.id],
-    ["name", h.name],
-    ["description", h.description],
-    ["address", h.ipAddress],
-    ["status", h.status],
-    ["holder", holder],
-    ["generation", h.generation],
-    ["eip", h.eip === null ? null : `${h.eip.publicIp} (${h.eip.id})`],
-    ["members", members],
-    ["virtual mac", h.virtualMac],
-    ["subnet", h.subnetId],
-    ["vpc", h.vpcId],
-    ["created", time(h.createdAt)],
-    ["updated", time(h.updatedAt)],
-  ]);
+  const contested =
+    h.contested === null
+      ? "no"
+      : `since ${time(h.contested.since) ?? ""}: ${h.contested.claimants.map((c) => names.get(c.instanceId) ?? c.instanceId).join(", ")}`;
+  return (
+    contestBlock(h, names) +
+    renderDetails([
+      ["id", h.id],
+      ["name", h.name],
+      ["description", h.description],
+      ["address", h.ipAddress],
+      ["status", h.status],
+      ["holder", holder],
+      ["contested", contested],
+      ["generation", h.generation],
+      ["eip", h.eip === null ? null : `${h.eip.publicIp} (${h.eip.id})`],
+      ["members", members],
+      ["virtual mac", h.virtualMac],
+      ["subnet", h.subnetId],
+      ["vpc", h.vpcId],
+      ["created", time(h.createdAt)],
+      ["updated", time(h.updatedAt)],
+    ])
+  );
 }
 
 export function instanceDetails(i: Instance): string {

@@ -1,11 +1,18 @@
 // havipd: the control plane's services and HTTP API in one process, serving on one address.
-import { dirname } from "node:path";
+import { dirname, resolve } from "node:path";
 import { consoleDir } from "@havip/console";
-import { buildApiServer, openControlService, type ControlService, type HolderVerification } from "@havip/control";
+import {
+  buildApiServer,
+  openControlService,
+  type ControlService,
+  type ControlServiceWithIdempotency,
+  type HolderVerification,
+} from "@havip/control";
 import type { Logger } from "pino";
 import { registerConsoleRoute } from "./console-route.ts";
 import { prepareDataDir } from "./data-dir.ts";
-import { startLabFabric, type LabFabric } from "./lab-fabric.ts";
+import { agentSocketOf, startLabFabric, type LabFabric } from "./lab-fabric.ts";
+import { startLeasedFabric, type FabricDriving } from "./fabric/leased.ts";
 import { registerCaptureRoute } from "./fabric/capture.ts";
 import { registerFabricRoutes } from "./fabric/routes.ts";
 import { startFabric, type FabricRuntime } from "./fabric/runtime.ts";
@@ -75,33 +82,59 @@ export async function startDaemon(options: DaemonOptions, logging: LogSetup): Pr
     throw databaseFailure(e, database);
   });
 
-  // --lab-dir: the lab's fabric namespace and the agent in it, set up here; the agent's socket drives the fabric.
-  let labFabric: LabFabric | undefined;
-  if (options.lab !== undefined && options.lab !== null) {
-    try {
+  // What drives the fabric: with --lab-dir, the lab's fabric namespace and the agent in it are set up (or adopted)
+  // first, and the agent's socket drives the fabric; with --fabric-agent, that socket; else the in-process fabric.
+  const metrics = new DaemonMetrics();
+  const startDriving = async (): Promise<FabricDriving> => {
+    let labFabric: LabFabric | undefined;
+    if (options.lab !== undefined && options.lab !== null) {
       labFabric = await startLabFabric(options.lab, logger);
-    } catch (e) {
-      await service.close();
-      throw e;
+      labFabric.onRestart(() => {
+        metrics.fabricAgentRestarted();
+      });
     }
-  }
-  const agentSocket = labFabric?.socket ?? options.fabricAgent;
-
+    const agentSocket = labFabric?.socket ?? options.fabricAgent;
+    try {
+      const runtime = await startFabric(
+        service,
+        logger,
+        options.dataDir,
+        agentSocket !== null
+          ? { kind: "agent", socketPath: agentSocket }
+          : { kind: "in-process", listen: options.fabricListen },
+      );
+      return {
+        runtime,
+        stop: async () => {
+          await runtime.close();
+          await labFabric?.stop();
+        },
+      };
+    } catch (e) {
+      await labFabric?.stop();
+      if (agentSocket !== null) throw fabricAgentFailure(e, agentSocket);
+      throw options.fabricListen === null ? e : fabricListenFailure(e, options.fabricListen);
+    }
+  };
+  // Replicas on one PostgreSQL share an agent: one at a time drives it (fabric/leased.ts).
+  const agentPath =
+    options.lab !== undefined && options.lab !== null ? agentSocketOf(options.lab.dir) : options.fabricAgent;
+  const leaseName = database.kind === "postgres" && agentPath !== null ? `fabric-agent:${resolve(agentPath)}` : null;
   let fabric: FabricRuntime;
+  let stopFabric: () => Promise<void>;
   try {
-    fabric = await startFabric(
-      service,
-      logger,
-      options.dataDir,
-      agentSocket !== null
-        ? { kind: "agent", socketPath: agentSocket }
-        : { kind: "in-process", listen: options.fabricListen },
-    );
+    if (leaseName === null) {
+      const driving = await startDriving();
+      fabric = driving.runtime;
+      stopFabric = () => driving.stop();
+    } else {
+      const leased = await startLeasedFabric({ service, leaseName, logger, start: startDriving });
+      fabric = leased.runtime;
+      stopFabric = () => leased.close();
+    }
   } catch (e) {
     await service.close();
-    await labFabric?.stop();
-    if (agentSocket !== null) throw fabricAgentFailure(e, agentSocket);
-    throw options.fabricListen === null ? e : fabricListenFailure(e, options.fabricListen);
+    throw e;
   }
 
   let app: Awaited<ReturnType<typeof buildApiServer>>;
@@ -112,14 +145,12 @@ export async function startDaemon(options: DaemonOptions, logging: LogSetup): Pr
       verifyHolder: (havipId) => verifyReport(fabric, havipId, logger),
     });
     registerFabricRoutes(app, fabric, service);
-    const metrics = new DaemonMetrics();
     metrics.observeRequests(app);
     registerCaptureRoute(app, fabric, service);
     registerMetricsRoute(app, metrics, () => fabric.counters());
     registerConsoleRoute(app, consoleDir());
   } catch (e) {
-    await fabric.close();
-    await labFabric?.stop();
+    await stopFabric();
     await service.close();
     throw e;
   }
@@ -128,8 +159,7 @@ export async function startDaemon(options: DaemonOptions, logging: LogSetup): Pr
     await app.listen(path !== undefined ? { path } : { host, port });
   } catch (e) {
     await app.close().catch(() => undefined);
-    await fabric.close();
-    await labFabric?.stop();
+    await stopFabric();
     await service.close();
     throw listenFailure(e, options.listen);
   }
@@ -147,18 +177,16 @@ export async function startDaemon(options: DaemonOptions, logging: LogSetup): Pr
     address,
     url,
     fabric,
-    stop: (drainTimeoutMs = DRAIN_TIMEOUT_MS) =>
-      (stopping ??= stop(app, fabric, service, logger, drainTimeoutMs, labFabric)),
+    stop: (drainTimeoutMs = DRAIN_TIMEOUT_MS) => (stopping ??= stop(app, stopFabric, service, logger, drainTimeoutMs)),
   };
 }
 
 async function stop(
   app: Awaited<ReturnType<typeof buildApiServer>>,
-  fabric: FabricRuntime,
+  stopFabric: () => Promise<void>,
   service: ControlService,
   logger: Logger,
   drainTimeoutMs: number,
-  labFabric: LabFabric | undefined,
 ): Promise<void> {
   // fastify's close stops accepting, answers 503 to new requests on open connections, waits for in-flight
   // ones and closes idle keep-alive connections; the API ends its event streams in its own close hook.
@@ -172,8 +200,7 @@ async function stop(
   } finally {
     clearTimeout(cut);
   }
-  await fabric.close();
-  await labFabric?.stop();
+  await stopFabric();
   await service.close();
   logger.info("havipd stopped");
 }
@@ -206,7 +233,10 @@ async function verifyReport(
   }
 }
 
-async function openWithin(opening: Promise<ControlService>, ms: number): Promise<ControlService> {
+async function openWithin(
+  opening: Promise<ControlServiceWithIdempotency>,
+  ms: number,
+): Promise<ControlServiceWithIdempotency> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {

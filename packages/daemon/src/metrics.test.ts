@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { udpFrame } from "@havip/testkit";
+import { DaemonMetrics } from "./metrics.ts";
 import { client, parseExposition, sampleValue, until, world, type Mode, type Sample } from "./test-support.ts";
 
 describe("parseExposition", () => {
@@ -25,6 +26,18 @@ describe("parseExposition", () => {
     ]);
     assert.throws(() => parseExposition("not a sample line at all"));
     assert.throws(() => sampleValue(samples.concat(samples), "x_total"));
+  });
+});
+
+describe("havip_fabric_agent_restarts_total", () => {
+  it("is 0 until havipd's supervisor replaces the agent, then counts each replacement", async () => {
+    const metrics = new DaemonMetrics();
+    const value = async () =>
+      sampleValue(parseExposition((await metrics.exposition()).body), "havip_fabric_agent_restarts_total");
+    assert.equal(await value(), 0);
+    metrics.fabricAgentRestarted();
+    metrics.fabricAgentRestarted();
+    assert.equal(await value(), 2);
   });
 });
 

@@ -120,12 +120,18 @@ export class DaemonMetrics {
   private readonly vxlan: SnapshotCounter<"kind">;
   private readonly announceToRepoint: SnapshotHistogram;
   private readonly fabricUp: Gauge;
+  private readonly agentRestarts: Counter;
 
   constructor() {
     const registers = [this.registry];
     this.fabricUp = new Gauge({
       name: "havip_fabric_up",
       help: "1 when this scrape read the fabric's counters, 0 when the fabric (its agent) did not answer.",
+      registers,
+    });
+    this.agentRestarts = new Counter({
+      name: "havip_fabric_agent_restarts_total",
+      help: "Fabric agents havipd started to replace one that exited or hung (--lab-dir supervision).",
       registers,
     });
     this.apiLatency = new Histogram({
@@ -212,6 +218,11 @@ export class DaemonMetrics {
     for (const m of [this.frames, this.drops, this.vxlan, this.generation, this.held, this.contested]) m.reset();
     for (const m of [...this.ports.values(), ...this.havips.values()]) m.reset();
     this.announceToRepoint.set(null);
+  }
+
+  /** havipd's supervisor replaced the fabric agent. */
+  fabricAgentRestarted(): void {
+    this.agentRestarts.inc();
   }
 
   /** Takes the fabric's counters in (at scrape time). */

@@ -8,6 +8,8 @@ import { ApiRequestError } from "../errors.ts";
 import { revision } from "../parsers.ts";
 import { SseParser } from "../sse.ts";
 import { renderTable } from "../table.ts";
+import { instancesOfEvents } from "../contest.ts";
+import { InstanceNameCache, lookupInstanceNames } from "../names.ts";
 import { eventColumns, eventHeader, eventLine } from "../views.ts";
 import type { ContextOf } from "./shared.ts";
 
@@ -44,7 +46,10 @@ async function printLog(ctx: Context, client: ApiClient, since: number): Promise
     if (!page.more || page.items.length === 0) break;
   }
   if (ctx.json) ctx.printJson({ items, lastRevision: last, more: false });
-  else ctx.print(renderTable(eventColumns, items));
+  else {
+    const names = await lookupInstanceNames(ctx, instancesOfEvents(items));
+    ctx.print(renderTable(eventColumns(items, names), items));
+  }
 }
 
 /** One line per change: a table line, or one JSON object per line with --json. */
@@ -54,15 +59,17 @@ async function follow(ctx: Context, client: ApiClient, since: number): Promise<v
   let last = since;
   const stream = { connectedOnce: false }; // set from a callback, so not a plain local
   let failures = 0;
+  const names = new InstanceNameCache(ctx);
   if (!ctx.json) ctx.print(`${eventHeader()}\n`);
   while (!stopped()) {
     try {
       await streamOnce(ctx, client, last, {
         opened: () => (stream.connectedOnce = true),
-        event: (event) => {
+        event: async (event) => {
           last = event.revision;
           failures = 0;
-          ctx.print(ctx.json ? `${JSON.stringify(event)}\n` : `${eventLine(event)}\n`);
+          if (ctx.json) ctx.print(`${JSON.stringify(event)}\n`);
+          else ctx.print(`${eventLine(event, await names.for(instancesOfEvents([event])))}\n`);
         },
       });
     } catch (e) {
@@ -83,7 +90,7 @@ async function streamOnce(
   ctx: Context,
   client: ApiClient,
   since: number,
-  on: { opened: () => void; event: (event: ChangeEvent) => void },
+  on: { opened: () => void; event: (event: ChangeEvent) => Promise<void> },
 ): Promise<void> {
   let response: Response;
   try {
@@ -98,6 +105,8 @@ async function streamOnce(
   on.opened();
   if (response.body === null) return;
   let failure: ApiRequestError | undefined;
+  // Printed one after another once a chunk is parsed: printing may look up a name, and lines keep their order.
+  const arrived: ChangeEvent[] = [];
   const parser = new SseParser((frame) => {
     if (frame.event === "error") {
       // The server ends the stream and says why; EventLog.Expired means resuming is impossible.
@@ -108,13 +117,14 @@ async function streamOnce(
     const event = JSON.parse(frame.data) as ChangeEvent;
     if (event.revision > since) {
       since = event.revision;
-      on.event(event);
+      arrived.push(event);
     }
   });
   const decoder = new TextDecoder();
   try {
     for await (const chunk of response.body) {
       parser.push(decoder.decode(chunk, { stream: true }));
+      for (const event of arrived.splice(0)) await on.event(event);
       if (failure) throw failure;
     }
   } catch (e) {

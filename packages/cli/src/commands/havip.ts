@@ -1,11 +1,14 @@
 // HAVIPs, their holder history, and the operator's holder observation (`havip observe`).
 import type { CommandUnknownOpts } from "@commander-js/extra-typings";
-import type { HaVip, HolderHistoryEntry, Instance, Subnet, Vpc } from "@havip/control";
+import type { HaVip, HolderHistoryEntry, Instance, ObservationResult, Subnet, Vpc } from "@havip/control";
 import type { ApiClient } from "../client.ts";
 import type { Context } from "../context.ts";
 import { ApiRequestError, UsageError } from "../errors.ts";
 import { collect, isoTime, pageSize } from "../parsers.ts";
 import { KINDS, resolveId } from "../resolve.ts";
+import { contestFootnote, instancesOf } from "../contest.ts";
+import { lookupInstanceNames } from "../names.ts";
+import { verificationLine, type VnicLabels } from "../verification.ts";
 import { havipColumns, havipDetails, historyColumns, type InstanceNames } from "../views.ts";
 import { path, type ContextOf } from "./shared.ts";
 
@@ -20,17 +23,24 @@ async function resolveMembers(client: ApiClient, refs: string[]): Promise<string
   return ids;
 }
 
-/** Instance names for holder and member columns; ids are shown when the lookup fails. */
-async function instanceNames(ctx: Context, havips: HaVip[]): Promise<InstanceNames> {
-  const named = havips.some((h) => h.holder !== null || (h.members?.length ?? 0) > 0);
-  if (ctx.json || !named) return new Map();
+/** Instance names for holder, member and claimant columns; ids are shown when the lookup fails. */
+function instanceNames(ctx: Context, havips: HaVip[]): Promise<InstanceNames> {
+  return lookupInstanceNames(ctx, havips.flatMap(instancesOf));
+}
+
+/** "vm-B (eni-…)" by vNIC id, for what verification found; empty when the instances cannot be read. */
+async function vnicLabels(client: ApiClient): Promise<VnicLabels> {
   try {
-    const client = await ctx.client();
     const instances = await client.listAll<Instance>("/v1/instances");
-    return new Map(instances.map((i) => [i.id, i.name]));
+    return new Map(instances.flatMap((i) => i.vnics.map((v) => [v.id, `${i.name} (${v.id})`] as const)));
   } catch {
     return new Map();
   }
+}
+
+function holderNow(h: HaVip, labels: VnicLabels): string {
+  const holder = h.holder === null ? "nobody" : (labels.get(h.holder.vnicId) ?? h.holder.vnicId);
+  return `holder now: ${holder}, generation ${h.generation}\n`;
 }
 
 export function registerHaVipCommands(program: CommandUnknownOpts, context: ContextOf): void {
@@ -69,8 +79,11 @@ export function registerHaVipCommands(program: CommandUnknownOpts, context: Cont
       const vpcId = opts.vpc === undefined ? undefined : await resolveId<Vpc>(client, KINDS.vpc, opts.vpc);
       const subnetId =
         opts.subnet === undefined ? undefined : await resolveId<Subnet>(client, KINDS.subnet, opts.subnet);
-      await ctx.list<HaVip>("/v1/havips", { vpcId, subnetId }, opts, async (items) =>
-        ctx.table(havipColumns(await instanceNames(ctx, items)), items),
+      await ctx.list<HaVip>(
+        "/v1/havips",
+        { vpcId, subnetId },
+        opts,
+        async (items) => ctx.table(havipColumns(await instanceNames(ctx, items)), items) + contestFootnote(items),
       );
     });
   havip
@@ -134,9 +147,10 @@ export function registerHaVipCommands(program: CommandUnknownOpts, context: Cont
       const ctx = context(cmd);
       const client = await ctx.client();
       const id = await resolveId<HaVip>(client, KINDS.havip, ref);
-      await ctx.list<HolderHistoryEntry>(path("/v1/havips", id, "/history"), {}, opts, (items) =>
-        ctx.table(historyColumns, items),
-      );
+      await ctx.list<HolderHistoryEntry>(path("/v1/havips", id, "/history"), {}, opts, async (items) => {
+        const ids = items.flatMap((e) => (e.instanceId === null ? [] : [e.instanceId]));
+        return ctx.table(historyColumns(await lookupInstanceNames(ctx, ids)), items);
+      });
     });
 
   program
@@ -168,14 +182,21 @@ export function registerHaVipCommands(program: CommandUnknownOpts, context: Cont
         vnicId = vnic.id;
         label = `${owner.name} (${vnic.id})`;
       }
-      const result = await client.request<{ changed: boolean; havip: HaVip }>("POST", "/v1/observations", {
+      const result = await client.request<ObservationResult>("POST", "/v1/observations", {
         body: { havipId, vnicId, at: opts.at },
       });
-      ctx.show(result, ({ changed, havip: h }) => {
-        const what = changed
-          ? `${label} now holds ${h.name || h.id} (${h.ipAddress}), generation ${h.generation}`
-          : `${label} re-announced ${h.name || h.id} (${h.ipAddress}): holder unchanged, generation ${h.generation}`;
-        return `${what}\n`;
+      const labels = ctx.json || result.verification == null ? new Map<string, string>() : await vnicLabels(client);
+      ctx.show(result, ({ changed, havip: h, verification }) => {
+        const name = `${h.name || h.id} (${h.ipAddress})`;
+        const held = h.holder?.vnicId === vnicId;
+        const what = !changed
+          ? `${label} already held ${name}: holder unchanged, generation ${h.generation}`
+          : held
+            ? `${label} now holds ${name}, generation ${h.generation}`
+            : `${label} reported as the holder of ${name}`;
+        // The holder after verification, when it is not the reported one (corrected, released).
+        const after = held ? "" : holderNow(h, labels);
+        return `${what}\n${verificationLine(verification, labels)}${after}`;
       });
     });
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { formatCount, formatDuration, timeline } from "./format.ts";
+import { formatCount, formatDuration, reasonText, timeline } from "./format.ts";
 
 test("formatDuration picks a unit people read at a glance", () => {
   assert.equal(formatDuration(850), "850 ms");
@@ -53,4 +53,11 @@ test("timeline lists holder changes newest first with the time since the previou
 test("formatCount groups thousands", () => {
   assert.equal(formatCount(1_234_567), "1,234,567");
   assert.equal(formatCount(0), "0");
+});
+
+test("reasonText starts with the API's reason and explains the verification ones", () => {
+  assert.equal(reasonText("announcement"), "announcement");
+  assert.match(reasonText("verified"), /^verified: /);
+  assert.match(reasonText("withdrawn"), /^withdrawn: nobody answered/);
+  assert.equal(reasonText("manual"), "reported by hand");
 });

@@ -1,5 +1,5 @@
 // Formatting for people: durations, times, and the holder timeline with the gap since the previous change.
-import type { HolderHistoryEntry } from "@havip/control";
+import type { HolderChangeReason, HolderHistoryEntry } from "@havip/control";
 
 /** "850 ms", "12.4 s", "3 min 5 s", "2 h 10 min", "4 d 3 h". */
 export function formatDuration(ms: number): string {
@@ -50,4 +50,17 @@ export function timeline(entries: readonly HolderHistoryEntry[]): TimelineRow[] 
 /** Counters as people read them: 1234567 → "1,234,567". */
 export function formatCount(n: number): string {
   return Math.round(n).toLocaleString("en-US");
+}
+
+const REASONS: Record<HolderChangeReason, string> = {
+  announcement: "announcement",
+  verified: "verified: it answered, the holder did not",
+  withdrawn: "withdrawn: nobody answered",
+  released: "released",
+  manual: "reported by hand",
+};
+
+/** Why the holder changed, in words (the API's reason first, so it can be searched for). */
+export function reasonText(reason: HolderChangeReason): string {
+  return REASONS[reason];
 }

@@ -1,11 +1,13 @@
-// One HAVIP: its holder (live), members and EIP (bind, unbind, allocate), the fabric's counters for it
-// (polled), the timeline of holder changes (re-read on every new generation), a capture download and delete.
+// One HAVIP: a banner while it is contested (split brain), its holder (live), members and EIP (bind, unbind,
+// allocate), the fabric's counters for it (polled), the timeline of holder changes (re-read on every new
+// generation), a capture download and delete.
 import { LitElement, css, html, nothing, type PropertyValues, type TemplateResult } from "lit";
 import type { Eip, HaVip, HolderHistoryEntry } from "@havip/control";
 import { errorText, formText, type ApiClient } from "./api.ts";
 import { localChange } from "./events.ts";
-import { formatCount, formatDuration, formatTime, timeline } from "./format.ts";
-import { broadcastLabel, holderCell, membersText } from "./havip-list.ts";
+import { CONTEST_ADVICE, CONTEST_MEANING, claimants, contestHeadline, SPLIT_BRAIN_GUIDE } from "./contest.ts";
+import { formatCount, formatDuration, formatTime, reasonText, timeline } from "./format.ts";
+import { broadcastLabel, contestMark, holderCell, membersText } from "./havip-list.ts";
 import { instanceOfVnic, type ConsoleState } from "./state.ts";
 import { shared } from "./styles.ts";
 
@@ -20,6 +22,12 @@ export interface HaVipCounters {
   deniedClaims: number;
   stormGuarded: number;
   fenced: number;
+  verifications: number;
+  probesSent: number;
+  probeAnswers: number;
+  verifiedChanges: number;
+  withdrawals: number;
+  contestDamped: number;
   at: string;
 }
 
@@ -305,6 +313,9 @@ export class HavipDetail extends LitElement {
         ${item("Storm-guarded", c?.stormGuarded, "Changing claims dropped while holder changes came too fast")}
         ${item("Holder changes", c?.holderChanges, "Generations the fabric saw")}
         ${item("Fenced", c?.fenced, "Packets from the HAVIP by a non-holder, dropped")}
+        ${item("Verifications", c?.verifications, "Rounds in which the fabric asked who has the address")}
+        ${item("Withdrawn", c?.withdrawals, "Holders released because nobody answered for the address")}
+        ${item("Contest-damped", c?.contestDamped, "Claims ignored while the HAVIP was contested")}
       </dl>
       ${this.countersError ? html`<div class="error" role="alert">${this.countersError}</div>` : nothing}
     </section>`;
@@ -335,7 +346,7 @@ export class HavipDetail extends LitElement {
                       html`<tr data-generation=${r.generation}>
                         <td data-label="Gen">${r.generation}</td>
                         <td data-label="Holder">${this.who(r.vnicId, r.instanceId)}</td>
-                        <td data-label="Reason">${r.reason}</td>
+                        <td data-label="Reason">${reasonText(r.reason)}</td>
                         <td data-label="When" title=${r.at}>${formatTime(r.at)}</td>
                         <td data-label="After previous">
                           ${r.sincePreviousMs === null ? "first holder" : formatDuration(r.sincePreviousMs)}
@@ -346,6 +357,29 @@ export class HavipDetail extends LitElement {
               </table>`
       }
       ${this.historyError ? html`<div class="error" role="alert">${this.historyError}</div>` : nothing}
+    </section>`;
+  }
+
+  private renderContest(havip: HaVip): TemplateResult | typeof nothing {
+    const contest = havip.contested;
+    if (contest === null) return nothing;
+    return html`<section class="contest" role="alert" aria-labelledby="contest-title" data-testid="contest-banner">
+      <h2 id="contest-title">⚠ Split brain: ${contestHeadline(havip, this.state)}</h2>
+      <p>
+        Contested since <span title=${contest.since}>${formatTime(contest.since)}</span>
+        (${formatDuration(Math.max(0, this.now - Date.parse(contest.since)))}). Instances that answer for the address:
+      </p>
+      <ul>
+        ${claimants(havip, this.state).map(
+          (c) =>
+            html`<li data-claimant=${c.vnicId}>
+              <strong>${c.name}</strong> <span class="mono">${c.vnicId}</span>
+              ${c.holder ? html`<span class="badge in-use">holder, kept</span>` : nothing}
+            </li>`,
+        )}
+      </ul>
+      <p>${CONTEST_MEANING}</p>
+      <p><strong>What to do:</strong> ${CONTEST_ADVICE} The guide: <code>${SPLIT_BRAIN_GUIDE}</code>.</p>
     </section>`;
   }
 
@@ -363,8 +397,9 @@ export class HavipDetail extends LitElement {
       <div class="title">
         <h1>${havip.name || havip.id} <span class="mono addr">${havip.ipAddress}</span></h1>
         <span class="badge ${havip.status}" data-testid="status">${havip.status}</span>
+        ${contestMark(havip, this.state)}
       </div>
-      ${havip.description ? html`<p>${havip.description}</p>` : nothing}
+      ${this.renderContest(havip)} ${havip.description ? html`<p>${havip.description}</p>` : nothing}
       <section class="panel" aria-labelledby="holder-title">
         <h2 id="holder-title">Holder</h2>
         <div aria-live="polite" data-testid="holder">${holderCell(havip, this.state, this.now)}</div>
@@ -427,6 +462,27 @@ export class HavipDetail extends LitElement {
       }
       .title h1 {
         margin: 0;
+      }
+      .contest {
+        background: #fef2f2;
+        border: 2px solid #b91c1c;
+        border-radius: 10px;
+        color: #7f1d1d;
+        padding: 0.9rem 1.25rem;
+        margin: 0 0 1rem;
+      }
+      .contest h2 {
+        color: #7f1d1d;
+      }
+      .contest p {
+        margin: 0.4rem 0;
+      }
+      .contest ul {
+        margin: 0.3rem 0 0.6rem;
+        padding-left: 1.25rem;
+      }
+      .contest li {
+        margin: 0.15rem 0;
       }
       .addr {
         font-weight: 400;

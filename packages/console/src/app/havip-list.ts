@@ -3,6 +3,7 @@
 import { LitElement, css, html, nothing, type TemplateResult } from "lit";
 import type { HaVip, Subnet } from "@havip/control";
 import { errorText, formText, type ApiClient } from "./api.ts";
+import { contestedHavips, contestHeadline } from "./contest.ts";
 import { localChange } from "./events.ts";
 import { formatDuration, formatTime } from "./format.ts";
 import { instanceOfVnic, sorted, type ConsoleState } from "./state.ts";
@@ -27,6 +28,17 @@ export function holderCell(havip: HaVip, state: ConsoleState, now: number): Temp
       ${holder.generation}</span
     >
   </div>`;
+}
+
+/** The mark beside a contested HAVIP's status (list and page title). */
+export function contestMark(havip: HaVip, state: ConsoleState): TemplateResult | typeof nothing {
+  if (havip.contested === null) return nothing;
+  return html`<span
+    class="badge contested"
+    data-testid="contested-mark"
+    title="Split brain: ${contestHeadline(havip, state)}"
+    >⚠ contested</span
+  >`;
 }
 
 export function membersText(havip: HaVip, state: ConsoleState): string {
@@ -107,7 +119,7 @@ export class HavipList extends LitElement {
   private renderRow(havip: HaVip): TemplateResult {
     const subnet = this.state.subnets.get(havip.subnetId);
     const eip = havip.eip;
-    return html`<tr data-havip=${havip.id}>
+    return html`<tr data-havip=${havip.id} class=${havip.contested === null ? "" : "contested"}>
       <td data-label="Name">
         <a href="#/havips/${havip.id}">${havip.name || havip.id}</a>
         ${havip.name ? html`<div class="mono muted">${havip.id}</div>` : nothing}
@@ -121,7 +133,9 @@ export class HavipList extends LitElement {
             : html`<span class="mono">${havip.subnetId}</span>`
         }
       </td>
-      <td data-label="Status"><span class="badge ${havip.status}">${havip.status}</span></td>
+      <td data-label="Status">
+        <span class="badge ${havip.status}">${havip.status}</span> ${contestMark(havip, this.state)}
+      </td>
       <td data-label="Holder" class="holder-cell">${holderCell(havip, this.state, this.now)}</td>
       <td data-label="Members">${membersText(havip, this.state)}</td>
       <td data-label="EIP" class="mono">${eip ? eip.publicIp : html`<span class="muted">—</span>`}</td>
@@ -194,14 +208,27 @@ export class HavipList extends LitElement {
     </section>`;
   }
 
+  private renderContestNote(): TemplateResult | typeof nothing {
+    const contested = contestedHavips(this.state);
+    if (contested.length === 0) return nothing;
+    const one = contested.length === 1;
+    return html`<div class="contest-note" role="status" data-testid="contest-note">
+      <strong>⚠ ${contested.length} HAVIP${one ? " is" : "s are"} contested</strong> (split brain: several instances
+      hold the address at once):
+      ${contested.map((h, i) => html`${i > 0 ? ", " : ""}<a href="#/havips/${h.id}">${h.name || h.ipAddress}</a>`)}.
+      Open ${one ? "it" : "each"} for the claimants and what to do.
+    </div>`;
+  }
+
   override render(): TemplateResult {
     const havips = sorted(this.state.havips);
     return html`
       <h1>HAVIPs</h1>
       <p class="muted">
-        High-availability virtual IPs. The holder is the vNIC that announced the address last; this page follows the
-        event stream and updates by itself.
+        High-availability virtual IPs. The holder is the vNIC that has the address: it announced it last, and the fabric
+        checks that it still answers for it. This page follows the event stream and updates by itself.
       </p>
+      ${this.renderContestNote()}
       <section class="panel">
         ${
           havips.length === 0
@@ -234,6 +261,21 @@ export class HavipList extends LitElement {
       .holder {
         display: flex;
         flex-direction: column;
+      }
+      tr.contested td:first-child {
+        box-shadow: inset 4px 0 0 #b91c1c;
+      }
+      .contest-note {
+        background: #fef2f2;
+        border: 1px solid #fca5a5;
+        color: #7f1d1d;
+        border-radius: 8px;
+        padding: 0.6rem 0.9rem;
+        margin: 0 0 1rem;
+      }
+      .contest-note a {
+        color: #7f1d1d;
+        font-weight: 600;
       }
       fieldset {
         border: 1px solid #d9e2ec;

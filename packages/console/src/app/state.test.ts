@@ -101,3 +101,18 @@ test("sorted orders by name, then id", () => {
     ["a", "c", "b"],
   );
 });
+
+test("contest events set and clear the HAVIP's contested field", () => {
+  const claimants = [
+    { instanceId: vmA.id, vnicId: vmA.primaryVnicId },
+    { instanceId: "i-0000000000000000b", vnicId: "eni-0000000000000000b" },
+  ];
+  const holder = { instanceId: vmA.id, vnicId: vmA.primaryVnicId, since: "2026-01-01T00:00:01.000Z", generation: 1 };
+  const contested = { since: "2026-01-01T00:00:02.000Z", claimants };
+  const torn = havip({ status: "in-use", holder, generation: 1, contested });
+  const started = applyEvent(base(), event(11, { action: "contest-started", data: torn }));
+  assert.deepEqual(started.havips.get(torn.id)?.contested, contested);
+  const ended = applyEvent(started, event(12, { action: "contest-ended", data: { ...torn, contested: null } }));
+  assert.equal(ended.havips.get(torn.id)?.contested, null);
+  assert.deepEqual(ended.havips.get(torn.id)?.holder, holder, "the holder the fabric kept stays");
+});

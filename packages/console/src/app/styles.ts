@@ -72,6 +72,10 @@ export const shared = css`
     background: #fef3c7;
     color: #78350f;
   }
+  .badge.contested {
+    background: #fee2e2;
+    color: #7f1d1d;
+  }
   .badge.auto {
     background: #e0f2fe;
     color: #0c4a6e;

@@ -1,5 +1,6 @@
 // A call that the connection to the agent drops under (the agent restarted while it was under way) fails like
-// a call made while the agent is away: 503 FabricUnavailable, which the spec sync leaves to the restore.
+// a call made while the agent is away: 503 FabricUnavailable, which the spec sync leaves to the restore. An agent
+// that stops answering (the heartbeat) is treated the same way.
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type Server, type Socket } from "node:net";
@@ -11,9 +12,13 @@ import { AgentLink } from "./agent-link.ts";
 import { AGENT_PROTOCOL_VERSION, LineReader, encode, type AgentRequest } from "./protocol.ts";
 import { AgentConnectionLost, RemoteFabric } from "./remote-fabric.ts";
 
-/** An agent that says hello and then takes requests without answering them; `drop()` cuts its connections. */
+/**
+ * An agent that says hello and then takes requests without answering them; it answers pings while `pong` (a
+ * stopped agent answers none). `drop()` cuts its connections.
+ */
 class SilentAgent {
   readonly socketPath: string;
+  pong = true;
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
   readonly requests: AgentRequest["op"][] = [];
@@ -30,6 +35,10 @@ class SilentAgent {
           if (request.op === "hello") {
             const hello = { version: AGENT_PROTOCOL_VERSION, vxlan: null, veth: false };
             socket.write(encode({ id: request.id, ok: true, result: hello }));
+            return;
+          }
+          if (request.op === "ping") {
+            if (this.pong) socket.write(encode({ id: request.id, ok: true, result: {} }));
             return;
           }
           this.requests.push(request.op);
@@ -124,6 +133,45 @@ describe("a call the connection to the agent drops under", () => {
       });
       await restored; // the agent is still listening: the link comes back on its own
       assert.ok(logs.some((l) => l.msg === "the connection to the fabric agent was lost; reconnecting"));
+    } finally {
+      link.close();
+      await agent.close();
+    }
+  });
+
+  it("AgentLink drops a connection whose agent stops answering pings, fails its calls fast, and reconnects", async () => {
+    const agent = new SilentAgent(join(dir, "hung.sock"));
+    await agent.listen();
+    const logs: { msg: string; silentMs?: number }[] = [];
+    const logger = pino({ level: "info" }, { write: (line: string) => logs.push(JSON.parse(line) as never) });
+    const link = await AgentLink.connect(agent.socketPath, logger, {
+      retryMs: 10,
+      pingIntervalMs: 20,
+      pingTimeoutMs: 150,
+    });
+    let restores = 0;
+    let restored: () => void = () => undefined;
+    const firstRestore = new Promise<void>((resolve) => (restored = resolve));
+    link.onRestore(() => {
+      restores++;
+      restored();
+      return Promise.resolve();
+    });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal(restores, 0, "an agent that answers its pings is left alone");
+      agent.pong = false; // stopped: the connection stays open, nothing is answered
+      const call = link.applyChanges([]);
+      const stoppedAt = performance.now();
+      await assert.rejects(call, (e: unknown) => (e as { code?: string }).code === "FabricUnavailable");
+      const waited = performance.now() - stoppedAt;
+      assert.ok(waited < 2000, `the call failed ${waited.toFixed(0)} ms after the agent stopped answering`);
+      assert.ok(logs.some((l) => l.msg === "the fabric agent stopped answering (heartbeat); dropping the connection"));
+      const dropped = logs.find((l) => l.silentMs !== undefined);
+      assert.ok((dropped?.silentMs ?? 0) >= 150, JSON.stringify(dropped));
+      agent.pong = true; // it comes back (SIGCONT): hello on a new connection, then the restore
+      await firstRestore;
+      assert.equal(restores, 1);
     } finally {
       link.close();
       await agent.close();

@@ -1,14 +1,17 @@
 // havipd's link to the fabric agent, kept up: when the connection drops (the agent restarted, was upgraded, or
-// crashed and its supervisor started it again) havipd reconnects on its own, backing off from 100 ms to 2 s,
+// crashed and its supervisor started it again) havipd reconnects on its own, backing off from 100 ms to 500 ms,
 // and once connected runs the restore hooks (the runtime re-applies the whole spec, with each HAVIP's last
 // known holder, and re-plugs every attachment). Meanwhile calls fail at once with AgentUnavailable (the API's
 // 503 FabricUnavailable): nothing waits on an agent that is not there, and the spec is rebuilt from the store
 // when it is back. A call the connection dropped under fails the same way: the restore covers it too.
+// A heartbeat (a `ping` every second) tells a hung agent from a quiet one: one that leaves a ping unanswered for 3 s
+// is treated as gone (its connection is dropped, so calls fail fast) and the link reconnects as above.
 import { ApiError } from "@havip/control";
 import type { CaptureTarget, NetworkSpec, Observation, SpecChange } from "@havip/fabric";
 import type { Logger } from "pino";
 import type { CaptureResult } from "../fabric/capture-session.ts";
 import type { AgentAttachment, AgentCounters, AgentHello, AgentHolders, AgentVerification } from "./protocol.ts";
+import { Heartbeat, type HeartbeatOptions } from "./heartbeat.ts";
 import { AgentConnectionLost, RemoteFabric } from "./remote-fabric.ts";
 
 /** The agent is not connected right now (havipd is reconnecting): the API answers 503 FabricUnavailable. */
@@ -19,8 +22,8 @@ export class AgentUnavailable extends ApiError {
   }
 }
 
-export interface AgentLinkOptions {
-  /** First and largest wait between connection attempts, ms (defaults 100 and 2000). */
+export interface AgentLinkOptions extends HeartbeatOptions {
+  /** First and largest wait between connection attempts, ms (defaults 100 and 500). */
   retryMs?: number;
   maxRetryMs?: number;
 }
@@ -35,6 +38,7 @@ export class AgentLink {
   private readonly socketPath: string;
   private readonly logger: Logger;
   private readonly options: AgentLinkOptions;
+  private heartbeat: Heartbeat | null = null;
 
   private constructor(socketPath: string, logger: Logger, first: RemoteFabric, options: AgentLinkOptions) {
     this.socketPath = socketPath;
@@ -47,7 +51,8 @@ export class AgentLink {
 
   /** The first connection must succeed (havipd does not start without its fabric). */
   static async connect(socketPath: string, logger: Logger, options: AgentLinkOptions = {}): Promise<AgentLink> {
-    return new AgentLink(socketPath, logger, await RemoteFabric.connect(socketPath), options);
+    const first = await RemoteFabric.connect(socketPath, helloTimeout(options));
+    return new AgentLink(socketPath, logger, first, options);
   }
 
   /** The agent's hello on the current (or last) connection. */
@@ -64,7 +69,22 @@ export class AgentLink {
     remote.onObservation((o) => {
       for (const l of this.listeners) l(o);
     });
+    const heartbeat = new Heartbeat(
+      () => remote.ping(),
+      (silentMs) => {
+        this.logger.warn(
+          { socketPath: this.socketPath, silentMs },
+          "the fabric agent stopped answering (heartbeat); dropping the connection",
+        );
+        remote.close(); // the close below reconnects; calls under way fail as AgentUnavailable
+      },
+      this.options,
+    );
+    this.heartbeat?.stop();
+    this.heartbeat = heartbeat;
+    heartbeat.start();
     remote.onClose(() => {
+      heartbeat.stop();
       if (this.remote !== remote) return;
       this.remote = null;
       if (this.closed) return;
@@ -75,7 +95,7 @@ export class AgentLink {
 
   private async reconnect(): Promise<void> {
     const first = this.options.retryMs ?? 100;
-    const max = this.options.maxRetryMs ?? 2000;
+    const max = this.options.maxRetryMs ?? 500;
     let wait = first;
     let attempts = 0;
     const lostAt = performance.now();
@@ -92,7 +112,7 @@ export class AgentLink {
       attempts++;
       let remote: RemoteFabric;
       try {
-        remote = await RemoteFabric.connect(this.socketPath);
+        remote = await RemoteFabric.connect(this.socketPath, helloTimeout(this.options));
       } catch (e) {
         if (attempts === 1 || attempts % 30 === 0) {
           this.logger.warn({ err: e, attempts }, "fabric agent not reachable yet; still trying");
@@ -197,8 +217,14 @@ export class AgentLink {
 
   close(): void {
     this.closed = true;
+    this.heartbeat?.stop();
     this.wake?.();
     this.remote?.close();
     this.remote = null;
   }
+}
+
+/** An agent that does not answer hello within the heartbeat's timeout counts as hung as well. */
+function helloTimeout(options: AgentLinkOptions): { helloTimeoutMs?: number } {
+  return options.pingTimeoutMs === undefined ? {} : { helloTimeoutMs: options.pingTimeoutMs };
 }

@@ -78,7 +78,7 @@ describe("the fabric agent over a Unix socket", () => {
   const [A, B, C] = VNICS;
 
   test("hello names the protocol version and the VXLAN address", () => {
-    assert.equal(remote.hello.version, 5); // 5: holders, verify
+    assert.equal(remote.hello.version, 5); // 5: ping, holders, verify
     assert.equal(typeof remote.hello.veth, "boolean");
     assert.equal(remote.hello.vxlan?.address, "127.0.0.1");
     assert.equal(remote.hello.vxlan.port, agent.vxlan?.port);
@@ -166,6 +166,18 @@ describe("the fabric agent over a Unix socket", () => {
       (e: unknown) => e instanceof AgentError && /cannot attach interface hvnone0/.test(e.message),
     );
     assert.equal((await remote.counters()).packet, null);
+  });
+
+  test("ping is answered at once with {}", async () => {
+    await remote.ping();
+    const raw = connect(join(dir, "fabric.sock"));
+    raw.setEncoding("utf8");
+    let lines = "";
+    raw.on("data", (c: string) => (lines += c));
+    raw.write(`${JSON.stringify({ id: 1, op: "hello", version: 5 })}\n${JSON.stringify({ id: 2, op: "ping" })}\n`);
+    await until("the pong", () => (lines.includes(`"id":2,`) ? true : undefined));
+    raw.destroy();
+    assert.deepEqual(JSON.parse(lines.trim().split("\n")[1]!), { id: 2, ok: true, result: {} });
   });
 
   test("another protocol version is refused; a line that is not JSON makes the agent hang up", async () => {

@@ -156,6 +156,8 @@ export async function startFabricAgent(options: FabricAgentOptions): Promise<Fab
       case "cancel-capture":
         captures.get(request.captureId)?.abort(); // one that already ended: nothing to do
         return null;
+      case "ping":
+        return {};
       case "holders":
         return fabric.holderStates();
       case "verify":

@@ -150,4 +150,23 @@ describe("fabric agent program", () => {
       assert.equal(r.stderr, `${message}\n`);
     }
   });
+
+  it("says on its way out why it went: stopping on SIGTERM, then its exit code", async () => {
+    const socket = join(dir, "exit.sock");
+    const child = spawn(process.execPath, [MAIN, "--socket", socket], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (out += chunk));
+    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+    for (let i = 0; i < 400 && !out.includes('"ready":true'); i++) await new Promise((r) => setTimeout(r, 25));
+    child.kill("SIGTERM");
+    assert.equal(await exited, 0);
+    const lines = out.trim().split("\n").slice(1);
+    assert.deepEqual(
+      lines.map((l) => JSON.parse(l) as unknown),
+      [
+        { stopping: true, signal: "SIGTERM" },
+        { exited: true, code: 0 },
+      ],
+    );
+  });
 });

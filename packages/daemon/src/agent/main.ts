@@ -9,7 +9,10 @@
 // [--verify-interval-ms 1000] [--verify-release-after 3] (holder verification: how often each held HAVIP is asked
 // who has its address, and after how many silent rounds in a row its holder is released; 0 ms: off).
 // Started inside the fabric's network namespace (`ip netns exec …`); havipd drives it with --fabric-agent.
-// Prints one JSON line when ready; SIGINT or SIGTERM closes it.
+// Prints one JSON line when ready; SIGINT or SIGTERM closes it. On its way out it says why in one JSON line
+// (`{"stopping":true,"signal":…}`, then `{"exited":true,"code":…}`): a supervisor reads them from its log to tell
+// a deliberate stop from a crash (killed by a signal, it says nothing).
+import { writeSync } from "node:fs";
 import { parseArgs } from "node:util";
 import {
   DEFAULT_POLICING,
@@ -142,6 +145,10 @@ if (sliceUs !== 0) {
   if (slice.ok) cpuSliceUs = slice.sliceUs;
   else onWarning(`--cpu-slice-us ${sliceUs} not applied, the kernel's slice stays: ${slice.reason}`);
 }
+// From here on (the options are fine), every exit is said. Synchronous: the process is on its way out.
+process.once("exit", (code) => {
+  writeSync(1, `${JSON.stringify({ exited: true, code })}\n`);
+});
 const agent = await startFabricAgent({
   socketPath: values.socket,
   vxlan,
@@ -166,6 +173,7 @@ const ready = {
 process.stdout.write(`${JSON.stringify(ready)}\n`);
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
+    writeSync(1, `${JSON.stringify({ stopping: true, signal })}\n`);
     void agent.close().then(() => process.exit(0));
   });
 }

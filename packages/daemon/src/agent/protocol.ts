@@ -9,10 +9,10 @@
 // or a veth attachment (`{kind: "veth", interface}`: an interface in the agent's namespace, read and written as
 // raw Ethernet frames), `veth` in hello and `packet` in counters. Version 4 added `cancel-capture`
 // (`captureId`: the id of a running `capture`, which then answers at once with what it recorded); a client's
-// captures also end when its connection does. Version 5 added holder truth: `holders` (every HAVIP's holder,
-// generation and contest as the agent knows them: what havipd reconciles with its store when it (re)connects) and
-// `verify` (`havipIds`, null for all: ask who has each address now; with `wait`, answered when the rounds end, with
-// their outcomes).
+// captures also end when its connection does. Version 5 added `ping`, answered at once with `{}` (the heartbeat),
+// and holder truth: `holders` (every HAVIP's holder, generation and contest as the agent knows them: what havipd
+// reconciles with its store when it (re)connects) and `verify` (`havipIds`, null for all: ask who has each address
+// now; with `wait`, answered when the rounds end, with their outcomes).
 // agent → havipd: also events `{event: "observation", observation}` whenever the fabric reports one.
 import type {
   CaptureTarget,
@@ -62,6 +62,7 @@ export type AgentRequest =
   | { id: number; op: "counters" }
   | { id: number; op: "capture"; target: CaptureTarget; count: number; timeoutMs: number }
   | { id: number; op: "cancel-capture"; captureId: number }
+  | { id: number; op: "ping" }
   | { id: number; op: "holders" }
   | { id: number; op: "verify"; havipIds: string[] | null; wait: boolean };
 

@@ -27,6 +27,9 @@ type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
 // Distributes over the union, so each request keeps its own fields.
 type RequestBody<R = AgentRequest> = R extends AgentRequest ? Omit<R, "id"> : never;
 
+/** How long connect() waits for the agent's hello by default. */
+export const DEFAULT_HELLO_TIMEOUT_MS = 3000;
+
 export class AgentError extends Error {}
 
 /**
@@ -66,21 +69,38 @@ export class RemoteFabric {
     });
   }
 
-  /** Connects and says hello (protocol version); rejects when the agent is not there or speaks another one. */
-  static async connect(socketPath: string): Promise<RemoteFabric> {
+  /**
+   * Connects and says hello (protocol version); rejects when the agent is not there, speaks another one, or does
+   * not answer within `helloTimeoutMs` (a stopped or stuck agent still accepts connections: the kernel does).
+   */
+  static async connect(socketPath: string, options: { helloTimeoutMs?: number } = {}): Promise<RemoteFabric> {
+    const timeoutMs = options.helloTimeoutMs ?? DEFAULT_HELLO_TIMEOUT_MS;
     const socket = connect(socketPath);
-    await new Promise<void>((resolve, reject) => {
-      socket.once("connect", resolve);
-      socket.once("error", reject);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(new AgentConnectionLost(`the fabric agent did not answer hello within ${timeoutMs} ms`));
+      }, timeoutMs);
     });
-    const remote = new RemoteFabric(socket);
+    let remote: RemoteFabric | undefined;
     try {
-      remote.agentHello = (await remote.request({ op: "hello", version: AGENT_PROTOCOL_VERSION })) as AgentHello;
+      await Promise.race([
+        new Promise<void>((resolve, reject) => {
+          socket.once("connect", resolve);
+          socket.once("error", reject);
+        }),
+        timedOut,
+      ]);
+      remote = new RemoteFabric(socket);
+      const hello = remote.request({ op: "hello", version: AGENT_PROTOCOL_VERSION });
+      remote.agentHello = (await Promise.race([hello, timedOut])) as AgentHello;
+      return remote;
     } catch (e) {
-      remote.close();
+      socket.destroy();
       throw e;
+    } finally {
+      clearTimeout(timer);
     }
-    return remote;
   }
 
   /** The agent's answer to hello: its protocol version, where its VXLAN port set listens, veth support. */
@@ -131,6 +151,11 @@ export class RemoteFabric {
 
   async detach(portId: string): Promise<void> {
     await this.request({ op: "detach", portId });
+  }
+
+  /** The heartbeat: resolves when the agent answers (at once, unless it is stopped or stuck). */
+  async ping(): Promise<void> {
+    await this.request({ op: "ping" });
   }
 
   async counters(): Promise<AgentCounters> {
