@@ -3,10 +3,11 @@
 // returns, then observations are reported. Spec changes are compiled and swapped in between two frames, so
 // they take effect on the next frame.
 import { VERDICT, type Verdict } from "./actions.ts";
-import { systemClock, type Clock, type TimerClock } from "./clock.ts";
+import { systemClock, type Clock, type Timer, type TimerClock } from "./clock.ts";
 import { PortStats, type HistogramSnapshot } from "./counters.ts";
 import type { Observation, ObservationListener } from "./observations.ts";
 import { Pipeline } from "./pipeline.ts";
+import { DEFAULT_POLICING, policingProblems, type PolicedCounts, type PolicingConfig } from "./policers.ts";
 import type { FrameRecorder } from "./ports/capture.ts";
 import type { Port } from "./ports/port.ts";
 import { DROP_REASONS, dropReasonOf, type DropReason } from "./reasons.ts";
@@ -34,6 +35,13 @@ export interface FabricOptions {
   neighbourCacheSize?: number;
   /** Minimum interval between ARP requests for one internet next hop, ms. Default 1000. */
   neighbourRequestIntervalMs?: number;
+  /**
+   * Per-vNIC limits on ARP and on broadcast/multicast frames (token buckets; excess dropped as `rate-limited`).
+   * Default: ARP 200/s with a burst of 400, broadcast/multicast 1000/s with a burst of 2000 (policers.ts says
+   * why). A rate of 0 turns that bucket off; null turns policing off. Throws RangeError on a negative rate or a
+   * burst under 1.
+   */
+  policing?: PolicingConfig | null;
   /**
    * A high-resolution clock (ms) for the announcement-to-repoint latency; defaults to `performance.now`, or to
    * `clock` when one is injected. Read only for ARP frames (on arrival) and holder changes.
@@ -125,6 +133,8 @@ export interface FabricCounters {
   havips: Record<string, HaVipCounters>;
   /** From a valid announcement's arrival at the fabric to its holder being re-pointed (microseconds). */
   announceToRepoint: HistogramSnapshot;
+  /** Frames dropped as `rate-limited`, by vNIC id: only vNICs that had any. */
+  policed: Record<string, PolicedCounts>;
 }
 
 /** A capture target the fabric does not know (a HAVIP that is not in its spec). */
@@ -190,6 +200,21 @@ export class Fabric {
   private lastSentCount = 0;
   private readonly onObserverError: (error: unknown) => void;
   private wakeListener: (() => void) | null = null;
+  // Reports the denied claims a window suppressed when it ends (claim-denials.ts); needs a clock with timers.
+  private readonly timerClock: TimerClock | null;
+  private denialFlush: Timer | null = null;
+  private readonly flushDenials = (): void => {
+    this.denialFlush = null;
+    const at = this.clock.now();
+    this.pipeline.state.denials.flush(at, (havipId, vnicId, reason, last, suppressed) => {
+      this.emit(
+        suppressed === 0
+          ? { kind: "claim-denied", havipId, vnicId, reason, at: last }
+          : { kind: "claim-denied", havipId, vnicId, reason, at: last, suppressed },
+      );
+    });
+    this.scheduleDenialFlush();
+  };
   private readonly verification: Verification | null = null;
   private wakeQueued = false;
   private readonly runWakeListener = (): void => {
@@ -212,6 +237,9 @@ export class Fabric {
           throw err;
         });
       });
+    const policing = options.policing === undefined ? DEFAULT_POLICING : options.policing;
+    const policingInvalid = policing === null ? [] : policingProblems(policing);
+    if (policingInvalid.length > 0) throw new RangeError(`policing: ${policingInvalid.join("; ")}`);
     const config: PipelineConfig = {
       maxHolderChangesPerSecond: options.maxHolderChangesPerSecond ?? DEFAULT_PIPELINE_CONFIG.maxHolderChangesPerSecond,
       verifyTransportChecksums: options.verifyTransportChecksums ?? DEFAULT_PIPELINE_CONFIG.verifyTransportChecksums,
@@ -220,7 +248,10 @@ export class Fabric {
         options.neighbourRequestIntervalMs ?? DEFAULT_PIPELINE_CONFIG.neighbourRequestIntervalMs,
       flapChanges: options.flapChanges ?? DEFAULT_PIPELINE_CONFIG.flapChanges,
       flapWindowMs: options.flapWindowMs ?? DEFAULT_PIPELINE_CONFIG.flapWindowMs,
+      policing: policing === null ? null : { ...policing },
     };
+    this.timerClock =
+      typeof (this.clock as Partial<TimerClock>).setTimer === "function" ? (this.clock as TimerClock) : null;
     this.spec = new SpecState(spec);
     const result = compileSpec(this.spec, new Map(), this.clock.now());
     if (!result.ok) throw new SpecError(result.problems);
@@ -441,11 +472,21 @@ export class Fabric {
       }
     } finally {
       this.processing = false;
+      if (this.denialFlush === null && this.timerClock !== null && this.pipeline.state.denials.open) {
+        this.scheduleDenialFlush();
+      }
       if (this.wakeListener !== null && !this.wakeQueued) {
         this.wakeQueued = true;
         queueMicrotask(this.runWakeListener);
       }
     }
+  }
+
+  /** Arms the timer that reports suppressed denied claims when their window ends, if any window is open. */
+  private scheduleDenialFlush(): void {
+    const due = this.pipeline.state.denials.nextDue();
+    if (due === Number.POSITIVE_INFINITY || this.timerClock === null) return;
+    this.denialFlush = this.timerClock.setTimer(Math.max(0, due - this.clock.now()), this.flushDenials);
   }
 
   /**
@@ -646,6 +687,7 @@ export class Fabric {
       ports,
       havips,
       announceToRepoint: c.announceToRepoint.snapshot(),
+      policed: this.pipeline.state.policers.policed(this.pipeline.state.tables.vnics),
     };
   }
 
@@ -654,9 +696,11 @@ export class Fabric {
     return this.pipeline.state.neighbours.entries();
   }
 
-  /** Stops verification and detaches every port. */
+  /** Stops verification and the timer of the denied claims' reports, and detaches every port. */
   close(): void {
     this.verification?.stop();
     for (const slot of this.slots) if (slot !== null) this.detachPort(slot.port.id);
+    this.denialFlush?.cancel();
+    this.denialFlush = null;
   }
 }

@@ -20,6 +20,8 @@ export type {
 } from "./fabric.ts";
 export type { Clock, Timer, TimerClock } from "./clock.ts";
 export { ANNOUNCE_LATENCY_BOUNDS_MICROS } from "./counters.ts";
+export { DEFAULT_POLICING } from "./policers.ts";
+export type { PolicedCounts, PolicingConfig } from "./policers.ts";
 export type { HistogramSnapshot } from "./counters.ts";
 export { carriesAddress } from "./taps.ts";
 export type { CaptureTarget } from "./taps.ts";

@@ -59,15 +59,20 @@ export interface ContestEnded {
 }
 
 /**
- * An announcement for the HAVIP that did not make its sender the holder. For `storm-guarded`, only the first
- * denial in each one-second window is reported (the counter counts all of them).
+ * An announcement for the HAVIP that did not make its sender the holder. Reported at most once per (HAVIP, vNIC,
+ * reason) per second: the denials in between are counted and reported together, as one observation when the
+ * second ends (or with the next report). Each observation stands for `1 + (suppressed ?? 0)` denials; the
+ * counters count every one.
  */
 export interface ClaimDenied {
   kind: "claim-denied";
   havipId: string;
   vnicId: string;
   reason: ClaimDenialReason;
+  /** The denial's time; for a run of suppressed denials, the last one's. */
   at: number;
+  /** Denials of the same pair and reason before this one that were not reported (absent: none). */
+  suppressed?: number;
 }
 
 export type Observation = HolderChanged | HolderReleased | ClaimDenied | ContestStarted | ContestEnded;

@@ -1,6 +1,6 @@
 // The pipeline: one frame in, actions out (state.out). Pure with respect to I/O: it transmits nothing itself,
 // never throws for any input, and allocates nothing on the forwarding path. The stages, in order:
-//   ingress checks (MTU among them) → ARP / announcements → broadcast domain → switching and routing → NAT.
+//   ingress checks (policing and MTU among them) → ARP / announcements → broadcast domain → switching and routing → NAT.
 import { VERDICT } from "./actions.ts";
 import type { Clock } from "./clock.ts";
 import { dropCode } from "./reasons.ts";
@@ -18,6 +18,7 @@ import {
 } from "./stages/ingress.ts";
 import { checkVnicMtu } from "./stages/mtu.ts";
 import { IPPROTO_VRRP, watchVrrp } from "./stages/vrrp-watch.ts";
+import { police } from "./stages/police.ts";
 import type { Tables, VnicEntry } from "./tables.ts";
 
 const UNKNOWN_PORT = dropCode("unknown-port");
@@ -51,7 +52,7 @@ export class Pipeline {
   private fromVnic(vnic: VnicEntry): void {
     const s = this.state;
     s.vnic = vnic;
-    if (!checkEthernet(s) || !checkVnicSourceMac(s, vnic) || !checkVnicMtu(s, vnic)) return;
+    if (!checkEthernet(s) || !checkVnicSourceMac(s, vnic) || !police(s, vnic) || !checkVnicMtu(s, vnic)) return;
     if (isArpFrame(s)) {
       if (checkVnicArp(s, vnic)) arpFromVnic(s, vnic);
       return;

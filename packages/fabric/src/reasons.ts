@@ -38,6 +38,8 @@ export const DROP_REASONS = [
   "too-big",
   // verification (appended)
   "claim-contested",
+  // per-vNIC policing of ARP and broadcast (appended)
+  "rate-limited",
 ] as const;
 
 export type DropReason = (typeof DROP_REASONS)[number];

@@ -2,8 +2,10 @@
 // output buffers, the counters, and the fields of the frame being processed (a context reused for every frame,
 // so that processing allocates nothing).
 import { Actions, VERDICT } from "./actions.ts";
+import { ClaimDenials } from "./claim-denials.ts";
 import type { Clock } from "./clock.ts";
 import { PipelineCounters } from "./counters.ts";
+import { DEFAULT_POLICING, Policers, type PolicingConfig } from "./policers.ts";
 import { DROP_REASONS } from "./reasons.ts";
 import { NeighbourCache } from "./stages/neighbours.ts";
 import type { Tables, VnicEntry } from "./tables.ts";
@@ -23,6 +25,8 @@ export interface PipelineConfig {
   /** Holder changes within `flapWindowMs` that make a HAVIP contested when two or more vNICs took turns; 0: off. */
   flapChanges: number;
   flapWindowMs: number;
+  /** Per-vNIC limits on ARP and broadcast/multicast frames (`rate-limited`); null: not policed. */
+  policing: PolicingConfig | null;
 }
 
 export const DEFAULT_PIPELINE_CONFIG: PipelineConfig = Object.freeze({
@@ -32,6 +36,7 @@ export const DEFAULT_PIPELINE_CONFIG: PipelineConfig = Object.freeze({
   neighbourRequestIntervalMs: 1000,
   flapChanges: 4,
   flapWindowMs: 2000,
+  policing: DEFAULT_POLICING,
 });
 
 /** The largest frame the fabric handles (a VXLAN datagram cannot carry more). */
@@ -50,6 +55,10 @@ export class PipelineState {
   readonly out = new Actions();
   readonly counters = new PipelineCounters(DROP_REASONS.length);
   readonly neighbours: NeighbourCache;
+  /** Each vNIC's policing buckets, by vNIC id (they outlive recompiles). */
+  readonly policers = new Policers();
+  /** Which denied claims are reported and which only counted (claim-denials.ts). */
+  readonly denials = new ClaimDenials();
   /** Output buffer for a forwarded frame that needs rewriting. */
   readonly frameOut = new Uint8Array(MAX_FRAME_LEN);
   /** Output buffer for a frame the fabric generates (ARP replies and requests). */

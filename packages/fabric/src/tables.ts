@@ -7,6 +7,7 @@
 import { isMulticastMac, parseIpv4, parseMac } from "@havip/wire";
 import { broadcastOf, parseCidr, prefixContains, prefixWithin, type Prefix } from "./cidr.ts";
 import { HaVipStats } from "./counters.ts";
+import type { VnicPolicer } from "./policers.ts";
 import { DEFAULT_MTU, type BroadcastMode, type HaVipSpec, type SpecState } from "./spec.ts";
 import { MAX_FRAME_LEN } from "./state.ts";
 
@@ -72,6 +73,8 @@ export class VnicEntry {
   inDomain = false;
   eip: EipEntry | null = null;
   nextInBucket: L2Entry | null = null;
+  /** Its policing buckets (stages/police.ts), bound at its first policed frame; they outlive this entry. */
+  policer: VnicPolicer | null = null;
   constructor(id: string, instanceId: string | null, mac: number, ip: number, subnet: SubnetEntry, portId: string) {
     this.id = id;
     this.instanceId = instanceId;

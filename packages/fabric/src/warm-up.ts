@@ -69,11 +69,21 @@ function announcement(mac: string, ip: string): Uint8Array {
 /** A scratch fabric with the frames of holder changes: each HAVIP's two announcements and a query for it. */
 class Scratch {
   private i = 0;
-  // The system clock (as a live fabric has), so the storm guard is set out of reach; a small integer like the
-  // default, so that V8 sees the same field types as in a live fabric's configuration.
+  // The system clock (as a live fabric has), so the storm guard and the policing (on, so that its code is warm
+  // too) are set out of reach; small integers like the defaults, so that V8 sees the same field types as in a
+  // live fabric's configuration.
   // Its holders change in alternation all the time: a flap window below zero lets flap detection run (and be
   // optimised) without ever finding a contest.
-  readonly fabric = new Fabric(scratchSpec(), { maxHolderChangesPerSecond: 1_000_000_000, flapWindowMs: -1 });
+  readonly fabric = new Fabric(scratchSpec(), {
+    maxHolderChangesPerSecond: 1_000_000_000,
+    flapWindowMs: -1,
+    policing: {
+      arpPerSecond: 1_000_000_000,
+      arpBurst: 1_000_000_000,
+      broadcastPerSecond: 1_000_000_000,
+      broadcastBurst: 1_000_000_000,
+    },
+  });
   private readonly garps = VIPS.map((vip) => [announcement(VNICS[0].mac, vip), announcement(VNICS[1].mac, vip)]);
   private readonly queries = VIPS.map((vip) => arpRequest(VNICS[2].mac, VNICS[2].ip, vip));
 

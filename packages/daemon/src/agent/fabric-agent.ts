@@ -10,6 +10,7 @@ import {
   keepFabricWarm,
   warmUpFabric,
   type Observation,
+  type PolicingConfig,
   type ReceiveModeration,
   type VerificationOptions,
   type VxlanPortSetOptions,
@@ -42,6 +43,8 @@ export interface FabricAgentOptions {
   observationDelayMs?: number;
   /** Receive moderation of the VXLAN socket and every veth attachment's socket (off when absent). */
   receiveModeration?: ReceiveModeration;
+  /** The fabric's per-vNIC policing (FabricOptions.policing): its defaults when absent, null: off. */
+  policing?: PolicingConfig | null;
   /** Holder verification (the fabric's defaults when absent; false: off). */
   verification?: Partial<VerificationOptions> | false;
 }
@@ -58,7 +61,10 @@ export async function startFabricAgent(options: FabricAgentOptions): Promise<Fab
   // Optimise the announcement path before the first real failover, and keep it in the CPU's caches between
   // failovers (a holder change is rare, see warm-up.ts).
   warmUpFabric();
-  const fabric = new Fabric(undefined, { verification: options.verification ?? true });
+  const fabric = new Fabric(undefined, {
+    verification: options.verification ?? true,
+    ...(options.policing === undefined ? {} : { policing: options.policing }),
+  });
   let set: VxlanPortSet | null = null;
   let bound: { address: string; port: number } | null = null;
   if (options.vxlan !== null) {

@@ -117,6 +117,40 @@ describe("fabric agent program", () => {
     }
   });
 
+  it("polices ARP and broadcast per vNIC by default; takes --police-* rates and bursts, 0 pps: off", async () => {
+    const defaults = await startAndRead([]);
+    assert.deepEqual(defaults.ready.policing, {
+      arpPerSecond: 200,
+      arpBurst: 400,
+      broadcastPerSecond: 1000,
+      broadcastBurst: 2000,
+    });
+    const set = await startAndRead(["--police-arp-pps", "50", "--police-arp-burst", "60", "--police-broadcast-pps=0"]);
+    assert.deepEqual(set.ready.policing, {
+      arpPerSecond: 50,
+      arpBurst: 60,
+      broadcastPerSecond: 0,
+      broadcastBurst: 2000,
+    });
+    const off = await startAndRead(["--police-arp-pps", "0", "--police-broadcast-pps", "0"]);
+    assert.equal(off.ready.policing, null);
+    for (const [args, message] of [
+      [["--police-arp-pps=-3"], 'fabric agent: --police-arp-pps expects an integer from 0 to 10000000, got "-3"'],
+      [
+        ["--police-broadcast-burst", "1e3"],
+        'fabric agent: --police-broadcast-burst expects an integer from 0 to 10000000, got "1e3"',
+      ],
+      [
+        ["--police-arp-burst", "0"],
+        "fabric agent: --police-arp-burst must be at least 1 when --police-arp-pps is not 0",
+      ],
+    ] as const) {
+      const r = spawnSync(process.execPath, [MAIN, "--socket", join(dir, "x.sock"), ...args], { encoding: "utf8" });
+      assert.equal(r.status, 2, args.join(" "));
+      assert.equal(r.stderr, `${message}\n`);
+    }
+  });
+
   it("says on its way out why it went: stopping on SIGTERM, then its exit code", async () => {
     const socket = join(dir, "exit.sock");
     const child = spawn(process.execPath, [MAIN, "--socket", socket], { stdio: ["ignore", "pipe", "pipe"] });

@@ -4,6 +4,8 @@
 // [--observation-delay-ms 2] (how long holder changes wait before havipd hears of them; 0: after the batch)
 // [--rx-moderation-us 100] [--rx-moderation-frames 8] (receive moderation of the batched sockets: a wake-up that
 // read that many frames or more reads again that much later rather than at the next frame; 0 µs: off)
+// [--police-arp-pps 200] [--police-arp-burst 400] [--police-broadcast-pps 1000] [--police-broadcast-burst 2000]
+// (per-vNIC token buckets for ARP and for other broadcast/multicast; excess dropped as rate-limited; 0 pps: off).
 // [--verify-interval-ms 1000] [--verify-release-after 3] (holder verification: how often each held HAVIP is asked
 // who has its address, and after how many silent rounds in a row its holder is released; 0 ms: off).
 // Started inside the fabric's network namespace (`ip netns exec …`); havipd drives it with --fabric-agent.
@@ -13,11 +15,13 @@
 import { writeSync } from "node:fs";
 import { parseArgs } from "node:util";
 import {
+  DEFAULT_POLICING,
   DEFAULT_VERIFICATION,
   MAX_FRAMES_PER_WAKE,
   MAX_HOLD_US,
   checkCpuSliceUs,
   setCpuSlice,
+  type PolicingConfig,
   type ReceiveModeration,
 } from "@havip/fabric";
 import { parseListenAddress } from "../listen-address.ts";
@@ -36,6 +40,8 @@ const MAX_VERIFY_INTERVAL_MS = 3_600_000;
  */
 const DEFAULT_RX_MODERATION_US = 100;
 const DEFAULT_RX_MODERATION_FRAMES = 8;
+/** Far above any instance's need (a flood from one vNIC is what policing is for), and a sane bound on a typo. */
+const MAX_POLICE_RATE = 10_000_000;
 
 function fail(message: string): never {
   process.stderr.write(`fabric agent: ${message}\n`);
@@ -61,6 +67,10 @@ const { values } = (() => {
         "observation-delay-ms": { type: "string", default: String(DEFAULT_OBSERVATION_DELAY_MS) },
         "rx-moderation-us": { type: "string", default: String(DEFAULT_RX_MODERATION_US) },
         "rx-moderation-frames": { type: "string", default: String(DEFAULT_RX_MODERATION_FRAMES) },
+        "police-arp-pps": { type: "string", default: String(DEFAULT_POLICING.arpPerSecond) },
+        "police-arp-burst": { type: "string", default: String(DEFAULT_POLICING.arpBurst) },
+        "police-broadcast-pps": { type: "string", default: String(DEFAULT_POLICING.broadcastPerSecond) },
+        "police-broadcast-burst": { type: "string", default: String(DEFAULT_POLICING.broadcastBurst) },
         "verify-interval-ms": { type: "string", default: String(DEFAULT_VERIFICATION.intervalMs) },
         "verify-release-after": { type: "string", default: String(DEFAULT_VERIFICATION.releaseAfterMisses) },
       },
@@ -97,6 +107,19 @@ const observationDelayMs = integerOption(
 const holdUs = integerOption("rx-moderation-us", values["rx-moderation-us"], 0, MAX_HOLD_US);
 const minFrames = integerOption("rx-moderation-frames", values["rx-moderation-frames"], 1, MAX_FRAMES_PER_WAKE);
 const rxModeration: ReceiveModeration | null = holdUs === 0 ? null : { holdUs, minFrames };
+/** A rate and its burst: a burst of at least one frame unless the rate is 0 (that class is not policed). */
+function policeOption(kind: "arp" | "broadcast"): [number, number] {
+  const rate = integerOption(`police-${kind}-pps`, values[`police-${kind}-pps`], 0, MAX_POLICE_RATE);
+  const burst = integerOption(`police-${kind}-burst`, values[`police-${kind}-burst`], 0, MAX_POLICE_RATE);
+  if (rate > 0 && burst < 1) fail(`--police-${kind}-burst must be at least 1 when --police-${kind}-pps is not 0`);
+  return [rate, burst];
+}
+const [arpPerSecond, arpBurst] = policeOption("arp");
+const [broadcastPerSecond, broadcastBurst] = policeOption("broadcast");
+const policing: PolicingConfig | null =
+  arpPerSecond === 0 && broadcastPerSecond === 0
+    ? null
+    : { arpPerSecond, arpBurst, broadcastPerSecond, broadcastBurst };
 const verifyIntervalMs = integerOption("verify-interval-ms", values["verify-interval-ms"], 0, MAX_VERIFY_INTERVAL_MS);
 if (verifyIntervalMs !== 0 && verifyIntervalMs <= DEFAULT_VERIFICATION.answerWindowMs) {
   fail(
@@ -132,6 +155,7 @@ const agent = await startFabricAgent({
   io,
   onWarning,
   observationDelayMs,
+  policing,
   ...(rxModeration === null ? {} : { receiveModeration: rxModeration }),
   verification,
 }).catch((e: unknown) => fail(e instanceof Error ? e.message : String(e)));
@@ -143,6 +167,7 @@ const ready = {
   cpuSliceUs,
   observationDelayMs,
   rxModeration,
+  policing,
   verification,
 };
 process.stdout.write(`${JSON.stringify(ready)}\n`);

@@ -53,6 +53,47 @@ test("holder changes, releases and denied claims are logged as JSON with their i
   }
 });
 
+test("a flood of denied claims is a few log lines whose counts add up to every denial", async () => {
+  const lines: string[] = [];
+  const w = await world("in-process", lines);
+  try {
+    const { a, b, c, havip } = w;
+    assert.equal((await w.api("PATCH", `/v1/havips/${havip.id}`, { members: [a.id, b.id] })).status, 200);
+    for (let i = 0; i < 2000; i++) w.garp(c);
+    const denials = async () => {
+      const counters = (await w.op("GET", "/v1/fabric/counters")).json<{
+        fabric: { havips: Record<string, { deniedClaims: number }>; drops: Record<string, number> };
+      }>().fabric;
+      return { denied: counters.havips[havip.id]?.deniedClaims ?? 0, policed: counters.drops["rate-limited"] ?? 0 };
+    };
+    const total = await until("the flood to arrive", async () => {
+      const d = await denials();
+      return d.denied + d.policed >= 2000 ? d : undefined;
+    });
+    assert.ok(total.policed > 0, "the fabric policed the flood");
+    const denied = () =>
+      lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => r.msg === "claim denied");
+    // The last count arrives when the fabric's window ends (a second), or the log's timer after it.
+    const logged = await until(
+      "the lines to stand for every denial",
+      () => {
+        const d = denied();
+        const stands = d.reduce((n, r) => n + 1 + ((r.suppressed as number | undefined) ?? 0), 0);
+        return Promise.resolve(stands >= total.denied ? d : undefined);
+      },
+      8000,
+    );
+    assert.ok(logged.length <= 3, `${logged.length} lines for ${total.denied} denials`);
+    assert.equal(
+      logged.reduce((n, r) => n + 1 + ((r.suppressed as number | undefined) ?? 0), 0),
+      total.denied,
+    );
+    assert.equal(logged.at(-1)?.vnicId, c.primaryVnicId);
+  } finally {
+    await w.close();
+  }
+});
+
 test("ids of resources created before the sync started are looked up in the store", async () => {
   const svc = await openControlService({ databaseUrl: ":memory:", operatorToken: "op-token-for-tests-000000" });
   try {

@@ -18,6 +18,7 @@ import type { Logger } from "pino";
 import { ChangeCompiler } from "./compile.ts";
 import { HolderRecorder } from "./holder-recorder.ts";
 import { loadNetworkSpec, type FabricLocal } from "./load.ts";
+import { ClaimDeniedLogLimiter } from "./log-limiter.ts";
 
 /**
  * What the sync drives: the in-process `Fabric` (changes applied when the call returns, SpecError thrown), or
@@ -224,6 +225,11 @@ export async function startSpecSync(
   const recorder = new HolderRecorder(service, logger);
   // Log lines carry every id involved; they are written in the order observed (lookups may wait on the store).
   let logging: Promise<void> = Promise.resolve();
+  const deniedLines = new ClaimDeniedLogLimiter({
+    flush: (line) => {
+      log(line);
+    },
+  });
   const log = (o: Observation) => {
     const line = async () => {
       const havip = { havipId: o.havipId, ...(await ids.havip(o.havipId)) };
@@ -275,12 +281,24 @@ export async function startSpecSync(
         case "contest-ended":
           logger.info({ ...havip, since: new Date(o.since).toISOString(), at }, "HAVIP no longer contested");
           break;
-        case "claim-denied":
+        case "claim-denied": {
+          // Rate-limited (log-limiter.ts): a flood of forged announcements is a few lines with their counts.
+          const shown = deniedLines.admit(o);
+          if (shown === null) break;
+          const suppressed = shown.suppressed === undefined ? {} : { suppressed: shown.suppressed };
           logger.warn(
-            { ...havip, vnicId: o.vnicId, instanceId: await ids.instanceOf(o.vnicId), reason: o.reason, at },
+            {
+              ...havip,
+              vnicId: o.vnicId,
+              instanceId: await ids.instanceOf(o.vnicId),
+              reason: o.reason,
+              at,
+              ...suppressed,
+            },
             "claim denied",
           );
           break;
+        }
       }
     };
     logging = logging.then(line).catch((e: unknown) => {
@@ -384,6 +402,7 @@ export async function startSpecSync(
       } while (seenLogs !== logging);
     },
     stop() {
+      deniedLines.close();
       clearTimeout(batchTimer);
       unsubscribe();
       stopObserving();

@@ -81,6 +81,8 @@ describe("announcements", () => {
       [VM.A.port, gratuitousArp({ mac: VM.B.mac, ip: HAVIP.ip }), "spoofed-source-mac"],
     ];
     for (const [port, frame, reason] of attempts) {
+      // A second apart: one pair's denials for one reason within a second are coalesced (claim-denials.test.ts).
+      h.clock.advance(1000);
       h.port(port).inject(frame);
       assert.equal(h.fabric.lastOutcome().reason, reason);
       assert.deepEqual(h.drain(), {}, "a denied claim is not flooded");

@@ -1,6 +1,7 @@
 // Stage 3, announcements (DESIGN §2.2–2.3): a valid announcement makes its sender the holder at once; the
 // holder's re-announcement refreshes without a new generation; a denied claim is dropped and counted per
-// HAVIP; the storm guard limits holder changes per HAVIP per second.
+// HAVIP, and reported at most once per (HAVIP, vNIC, reason) per second (claim-denials.ts); the storm guard
+// limits holder changes per HAVIP per second.
 import { dropCode, type ClaimDenialReason } from "../reasons.ts";
 import type { PipelineState } from "../state.ts";
 import type { HaVipEntry, VnicEntry } from "../tables.ts";
@@ -41,21 +42,11 @@ export function announce(s: PipelineState, havip: HaVipEntry, vnic: VnicEntry): 
   if (now - rt.stormWindowStart >= STORM_WINDOW_MS || now < rt.stormWindowStart) {
     rt.stormWindowStart = now;
     rt.stormWindowChanges = 0;
-    rt.stormReported = false;
   }
   if (rt.stormWindowChanges >= s.config.maxHolderChangesPerSecond) {
     rt.stats.stormGuarded++;
     s.drop(STORM_GUARDED);
-    if (!rt.stormReported) {
-      rt.stormReported = true;
-      s.out.observations.push({
-        kind: "claim-denied",
-        havipId: havip.id,
-        vnicId: vnic.id,
-        reason: "storm-guarded",
-        at: now,
-      });
-    }
+    reportDenial(s, havip, vnic, "storm-guarded");
     return CLAIM.DENIED;
   }
   rt.stormWindowChanges++;
@@ -114,9 +105,21 @@ function detectFlapping(s: PipelineState, havip: HaVipEntry, now: number): void 
   });
 }
 
-/** Drops the frame as a denied claim of `havip`: counted per HAVIP and reported. */
+/** Drops the frame as a denied claim of `havip`: counted per HAVIP and reported (coalesced). */
 export function denyClaim(s: PipelineState, havip: HaVipEntry, vnic: VnicEntry, reason: ClaimDenialReason): void {
   havip.runtime.stats.deniedClaims++;
   s.drop(reason === "claim-contested" ? CONTESTED : dropCode(reason));
-  s.out.observations.push({ kind: "claim-denied", havipId: havip.id, vnicId: vnic.id, reason, at: s.now() });
+  reportDenial(s, havip, vnic, reason);
+}
+
+/** Reports a denial unless an earlier one of the same pair and reason was reported within the window. */
+function reportDenial(s: PipelineState, havip: HaVipEntry, vnic: VnicEntry, reason: ClaimDenialReason): void {
+  const at = s.now();
+  const suppressed = s.denials.admit(havip.id, vnic.id, reason, at);
+  if (suppressed < 0) return;
+  s.out.observations.push(
+    suppressed === 0
+      ? { kind: "claim-denied", havipId: havip.id, vnicId: vnic.id, reason, at }
+      : { kind: "claim-denied", havipId: havip.id, vnicId: vnic.id, reason, at, suppressed },
+  );
 }
