@@ -114,7 +114,6 @@ export class HaVipRuntime {
   holderSince: number;
   stormWindowStart = Number.NEGATIVE_INFINITY;
   stormWindowChanges = 0;
-  stormReported = false;
   readonly stats = new HaVipStats();
   // Verification (verification.ts).
   /** When the next round is due (clock time); 0: as soon as possible. */
@@ -162,7 +161,6 @@ export class HaVipRuntime {
     this.holderSince = now;
     this.stormWindowStart = Number.NEGATIVE_INFINITY;
     this.stormWindowChanges = 0;
-    this.stormReported = false;
     this.missedRounds = 0;
     this.conflict = false;
     this.lastReason = null;

@@ -99,7 +99,8 @@ async function clientGoesAway(mode: Mode): Promise<void> {
     const cancelled = logs
       .map((l) => JSON.parse(l) as { msg?: string; frames?: number })
       .find((l) => l.msg === "capture cancelled: the client went away");
-    assert.equal(cancelled?.frames, 3);
+    // vm-A's announcement and its floods, and any verification probes (who has the HAVIP?) meanwhile.
+    assert.ok((cancelled?.frames ?? 0) >= 3, `${String(cancelled?.frames)} frames recorded`);
     assert.ok(!said("capture ended"));
   } finally {
     await w.close();
