@@ -15,7 +15,8 @@ export type { KeepalivedConfig, VrrpInstance, VirtualAddress } from "./keepalive
 export { parseKeepalivedLog, currentVrrpState } from "./keepalived-log.ts";
 export type { KeepalivedEvent, VrrpState } from "./keepalived-log.ts";
 export type { InterfaceAddress, LinkInfo } from "./interfaces.ts";
-export type { StopOutcome } from "./proc.ts";
+export type { ProcStat, StopOutcome } from "./proc.ts";
+export { readProcStat } from "./proc.ts";
 export type { LabState, InstanceRecord, ProcessRecord, NamespaceRecord, LinkRecord } from "./state.ts";
 export { requireRoot, requirePrograms, findProgram } from "./preflight.ts";
 export { httpAnswer } from "./services/http-service.ts";

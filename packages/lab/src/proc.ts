@@ -20,13 +20,15 @@ export function currentBootId(): string {
   return cachedBootId;
 }
 
-interface ProcStat {
+/** What /proc/<pid>/stat says of a process: its state letter, process group and start time (clock ticks since boot). */
+export interface ProcStat {
   state: string;
   pgrp: number;
   startTime: number;
 }
 
-function readStat(pid: number): ProcStat | undefined {
+/** /proc/<pid>/stat read; undefined when there is no such process (or it cannot be read). */
+export function readProcStat(pid: number): ProcStat | undefined {
   let text: string;
   try {
     text = readFileSync(`/proc/${pid}/stat`, "utf8");
@@ -44,14 +46,14 @@ function readStat(pid: number): ProcStat | undefined {
 
 /** The identity of a live process, or undefined when there is none with that pid. */
 export function processIdentity(pid: number): ProcessIdentity | undefined {
-  const stat = readStat(pid);
+  const stat = readProcStat(pid);
   return stat === undefined || isDead(stat) ? undefined : { pid, startTime: stat.startTime, bootId: currentBootId() };
 }
 
 /** True while the very process that was recorded runs (a zombie counts as gone). */
 export function isRunning(p: ProcessIdentity): boolean {
   if (p.bootId !== undefined && p.bootId !== currentBootId()) return false;
-  const stat = readStat(p.pid);
+  const stat = readProcStat(p.pid);
   return stat !== undefined && !isDead(stat) && stat.startTime === p.startTime;
 }
 
@@ -92,7 +94,7 @@ export function processGroupMembers(leader: ProcessIdentity): number[] {
   if (leader.bootId !== undefined && leader.bootId !== currentBootId()) return members; // a group of another boot
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
-    const stat = readStat(Number(entry));
+    const stat = readProcStat(Number(entry));
     if (stat !== undefined && !isDead(stat) && stat.pgrp === leader.pid && stat.startTime >= leader.startTime) {
       members.push(Number(entry));
     }

@@ -2,6 +2,7 @@
 // does not), and killing it. A pid alone is no identity (pids are reused): a process is (pid, start time).
 import { closeSync, fstatSync, openSync, readSync, readdirSync, readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
+import { readProcStat, type ProcStat } from "@havip/lab";
 
 export interface AgentProcess {
   pid: number;
@@ -9,41 +10,19 @@ export interface AgentProcess {
   startTime: number;
 }
 
-interface Stat {
-  state: string;
-  pgrp: number;
-  startTime: number;
-}
-
-function readStat(pid: number): Stat | undefined {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/stat`, "utf8");
-  } catch {
-    return undefined;
-  }
-  // The command name (field 2) is in parentheses and may itself contain spaces or ')'.
-  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
-  const state = fields[0];
-  const pgrp = Number(fields[2]);
-  const startTime = Number(fields[19]);
-  if (state === undefined || !Number.isFinite(pgrp) || !Number.isFinite(startTime)) return undefined;
-  return { state, pgrp, startTime };
-}
-
-function isDead(stat: Stat): boolean {
+function isDead(stat: ProcStat): boolean {
   return stat.state === "Z" || stat.state === "X";
 }
 
 /** True while that very process runs (stopped counts as running; a zombie does not). */
 export function isAlive(p: AgentProcess): boolean {
-  const stat = readStat(p.pid);
+  const stat = readProcStat(p.pid);
   return stat !== undefined && !isDead(stat) && stat.startTime === p.startTime;
 }
 
 /** A stopped process (SIGSTOP): it runs, but answers nothing. */
 export function isStopped(p: AgentProcess): boolean {
-  const stat = readStat(p.pid);
+  const stat = readProcStat(p.pid);
   return stat !== undefined && stat.startTime === p.startTime && (stat.state === "T" || stat.state === "t");
 }
 
@@ -80,7 +59,7 @@ export function findAgentProcesses(socket: string): AgentProcess[] {
     if (pid === process.pid) continue;
     const argv = commandLine(pid);
     if (argv === undefined || !isAgentCommand(argv, socket)) continue;
-    const stat = readStat(pid);
+    const stat = readProcStat(pid);
     if (stat !== undefined && !isDead(stat)) found.push({ pid, startTime: stat.startTime });
   }
   return found;
@@ -91,7 +70,7 @@ export function findAgentProcesses(socket: string): AgentProcess[] {
  * it detached); resolves true once it is gone, false if it is still there after `timeoutMs`.
  */
 export async function killAgent(p: AgentProcess, timeoutMs = 2000): Promise<boolean> {
-  const stat = readStat(p.pid);
+  const stat = readProcStat(p.pid);
   if (stat === undefined || isDead(stat) || stat.startTime !== p.startTime) return true;
   try {
     process.kill(stat.pgrp === p.pid ? -p.pid : p.pid, "SIGKILL");
