@@ -5,14 +5,14 @@
 // havipd → agent: requests `{id, op, …}`; the agent answers each with `{id, ok: true, result}` or
 // `{id, ok: false, error: {message, problems?}}`, in the order received — except `capture`, answered when the
 // capture ends (other requests are answered meanwhile; replies are matched by id).
-// Version 2 added `capture`. Version 3 added attachment kinds: a VXLAN attachment (`kind` absent or "vxlan"),
-// or a veth attachment (`{kind: "veth", interface}`: an interface in the agent's namespace, read and written as
-// raw Ethernet frames), `veth` in hello and `packet` in counters. Version 4 added `cancel-capture`
-// (`captureId`: the id of a running `capture`, which then answers at once with what it recorded); a client's
-// captures also end when its connection does. Version 5 added `ping`, answered at once with `{}` (the heartbeat),
-// and holder truth: `holders` (every HAVIP's holder, generation and contest as the agent knows them: what havipd
-// reconciles with its store when it (re)connects) and `verify` (`havipIds`, null for all: ask who has each address
-// now; with `wait`, answered when the rounds end, with their outcomes).
+// The ops: `hello` (the protocol version; the answer names the VXLAN port set and whether veth attachments work),
+// `apply-spec`, `apply-changes`, `attach` (a VXLAN attachment, `kind` absent or "vxlan", or a veth attachment
+// `{kind: "veth", interface}`: an interface in the agent's namespace, read and written as raw Ethernet frames),
+// `detach`, `counters`, `capture` and `cancel-capture` (`captureId`: a running capture then answers at once with what
+// it recorded; a client's captures also end with its connection), `ping` (answered at once with `{}`: the
+// heartbeat), `holders` (every HAVIP's holder, generation and contest as the agent knows them: what havipd reconciles
+// with its store when it (re)connects) and `verify` (`havipIds`, null for all: ask who has each address now; with
+// `wait`, answered when the rounds end, with their outcomes).
 // agent → havipd: also events `{event: "observation", observation}` whenever the fabric reports one.
 import type {
   CaptureTarget,
